@@ -1,1 +1,4 @@
-return 0;
+using Flame.Cli;
+
+// The flame command: every user-facing surface of the platform starts here.
+return FlameCommandLine.Run(args);
