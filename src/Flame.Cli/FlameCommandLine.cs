@@ -12,6 +12,7 @@ public static class FlameCommandLine
         var root = new RootCommand(
             "Flame.Onnx: train, evaluate, export and analyse FLAME-MoE mixture-of-experts models on ONNX Runtime.");
         root.Subcommands.Add(SetupCommand.Create());
+        root.Subcommands.Add(ScalingCommands.Create());
         return root;
     }
 
