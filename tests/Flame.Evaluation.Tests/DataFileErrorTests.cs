@@ -1,0 +1,73 @@
+using Flame.Evaluation.Tasks;
+
+namespace Flame.Evaluation.Tests;
+
+[TestClass]
+public sealed class DataFileErrorTests
+{
+    private string _root = null!;
+
+    [TestInitialize]
+    public void CreateFolder() => _root = Directory.CreateTempSubdirectory("flame-eval-").FullName;
+
+    [TestCleanup]
+    public void DeleteFolder() => Directory.Delete(_root, recursive: true);
+
+    [TestMethod]
+    public void MissingSplitNamesTheExpectedFileAndFields()
+    {
+        var error = Assert.ThrowsExactly<FileNotFoundException>(() => TaskDataFiles.Load(new PiqaTask(), _root, "validation"));
+        StringAssert.Contains(error.Message, Path.Combine(_root, "piqa", "validation") + ".jsonl");
+        StringAssert.Contains(error.Message, "goal, sol1, sol2, label");
+    }
+
+    [TestMethod]
+    public void MalformedLineNamesFileAndLine()
+    {
+        var file = Write("piqa", "validation.jsonl", "{\"goal\":\"g\",\"sol1\":\"a\",\"sol2\":\"b\",\"label\":0}\n{not json\n");
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => TaskDataFiles.Load(new PiqaTask(), _root, "validation"));
+        StringAssert.Contains(error.Message, file + ":2");
+    }
+
+    [TestMethod]
+    public void MissingFieldNamesTheField()
+    {
+        var file = Write("piqa", "validation.jsonl", "{\"goal\":\"g\",\"sol1\":\"a\",\"label\":0}\n");
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => TaskDataFiles.Load(new PiqaTask(), _root, "validation"));
+        StringAssert.Contains(error.Message, file + ":1");
+        StringAssert.Contains(error.Message, "'sol2'");
+    }
+
+    [TestMethod]
+    public void AnswerKeyOutsideTheLabelsIsAnError()
+    {
+        Write("arc_easy", "test.jsonl", "{\"question\":\"q\",\"choices\":{\"text\":[\"a\",\"b\"],\"label\":[\"A\",\"B\"]},\"answerKey\":\"E\"}\n");
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => TaskDataFiles.Load(new ArcTask(false), _root, "test"));
+        StringAssert.Contains(error.Message, "answerKey");
+        StringAssert.Contains(error.Message, "'E'");
+    }
+
+    [TestMethod]
+    public void InvalidUtf8NamesTheLine()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_root, "boolq")).FullName;
+        File.WriteAllBytes(Path.Combine(folder, "validation.jsonl"), [.. "{\"passage\":\"a\",\"question\":\"b\",\"label\":1}\n"u8, 0x7b, 0xff, 0xfe, 0x7d, 0x0a]);
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => TaskDataFiles.Load(new BoolQTask(), _root, "validation"));
+        StringAssert.Contains(error.Message, "invalid UTF-8");
+    }
+
+    [TestMethod]
+    public void UnknownTaskListsTheKnownOnes()
+    {
+        var error = Assert.ThrowsExactly<ArgumentException>(() => TaskRegistry.Get("mmlu"));
+        StringAssert.Contains(error.Message, "hellaswag");
+    }
+
+    private string Write(string task, string name, string text)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_root, task)).FullName;
+        var path = Path.Combine(folder, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+}
