@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Flame.Analysis.Scaling;
+using Flame.Onnx.IO;
 
 namespace Flame.Cli.Commands;
 
