@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using CsvHelper;
 using Flame.Analysis.Plots;
+using Flame.Analysis.Reports;
 using Flame.Onnx.IO;
 
 namespace Flame.Evaluation.Results;
@@ -35,20 +35,12 @@ public static class EvaluationReportWriter
         AtomicFile.WriteAllText(Path.Combine(evalDirectory, "accuracy.svg"), AccuracyPlot(cells));
     }
 
-    public static void WriteCsv(string path, IReadOnlyList<EvaluationCell> cells) => AtomicFile.Write(path, stream =>
-    {
-        using var text = new StreamWriter(stream, leaveOpen: true);
-        using var csv = CsvWriter.Create(text, null, leaveOpen: true);
-        csv.WriteRecord(["checkpoint", "step", "task", "shots", "documents", "metric", "value", "stderr"]);
-        foreach (var cell in cells)
-        {
-            foreach (var (metric, value) in cell.Result.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal))
-            {
-                csv.WriteRecord([cell.Checkpoint, Invariant(cell.Step), cell.Result.Task, Invariant(cell.Result.Shots),
-                    Invariant(cell.Result.Documents), metric, Invariant(value.Value), Invariant(value.StandardError)]);
-            }
-        }
-    });
+    public static void WriteCsv(string path, IReadOnlyList<EvaluationCell> cells) => CsvTable.Write(path,
+        ["checkpoint", "step", "task", "shots", "documents", "metric", "value", "stderr"],
+        from cell in cells
+        from metric in cell.Result.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal)
+        select (IReadOnlyList<string>)[cell.Checkpoint, CsvTable.Number(cell.Step), cell.Result.Task, CsvTable.Number(cell.Result.Shots),
+            CsvTable.Number(cell.Result.Documents), metric.Key, CsvTable.Number(metric.Value.Value), CsvTable.Number(metric.Value.StandardError)]);
 
     /// <summary>One checkpoint's results in lm-evaluation-harness's layout.</summary>
     public static string HarnessJson(IReadOnlyList<EvaluationCell> cells)
@@ -109,7 +101,4 @@ public static class EvaluationReportWriter
 
     private static JsonNode? JsonNumber(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
 
-    private static string Invariant(double value) => value.ToString("R", CultureInfo.InvariantCulture);
-
-    private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -44,12 +44,13 @@ public sealed class ExpertSpecialization
     public double Score(int expert, int token) =>
         _occurrences[token] == 0 ? 0 : (double)_routed[expert, token] / _occurrences[token];
 
-    /// <summary>The tokens expert <paramref name="expert"/> prefers: highest score first (ties: more occurrences, then lower id).</summary>
+    /// <summary>The tokens expert <paramref name="expert"/> prefers: highest score first (ties: more occurrences, then lower id); tokens it never received are not preferences.</summary>
     public IReadOnlyList<TokenScore> TopTokens(int expert, int count)
     {
         return Enumerable.Range(0, Vocabulary)
             .Where(v => _occurrences[v] >= MinimumOccurrences)
             .Select(v => new TokenScore(v, Score(expert, v), _occurrences[v]))
+            .Where(t => t.Score > 0)
             .OrderByDescending(t => t.Score)
             .ThenByDescending(t => t.Occurrences)
             .ThenBy(t => t.TokenId)
