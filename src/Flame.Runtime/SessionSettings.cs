@@ -1,0 +1,60 @@
+namespace Flame.Runtime;
+
+/// <summary>How much ORT rewrites the graph before running it (GraphOptimizationLevel).</summary>
+public enum GraphOptimization
+{
+    Disabled = 0,
+    Basic = 1,
+    Extended = 2,
+    All = 99,
+}
+
+/// <summary>Where a session runs: ORT's CPU provider, or CUDA on device <paramref name="DeviceId"/> with CPU fallback.</summary>
+public sealed record ExecutionDevice(bool IsCuda, int DeviceId = 0)
+{
+    public static ExecutionDevice Cpu { get; } = new(false);
+
+    public static ExecutionDevice Cuda(int deviceId = 0) => new(true, deviceId);
+
+    /// <summary>Parses "cpu", "cuda" or "cuda:N" (the --device option of every command).</summary>
+    public static ExecutionDevice Parse(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "cpu" => Cpu,
+        "cuda" => Cuda(),
+        var s when s.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(s[5..], out var id) && id >= 0 => Cuda(id),
+        _ => throw new FormatException($"unknown device '{text}': use cpu, cuda or cuda:N"),
+    };
+
+    public override string ToString() => IsCuda ? $"cuda:{DeviceId}" : "cpu";
+}
+
+/// <summary>Settings of an <see cref="InferenceSession"/>; the defaults suit CPU inference on this machine.</summary>
+public sealed record SessionSettings
+{
+    public static SessionSettings Default { get; } = new();
+
+    /// <summary>Threads inside one operator; 0 lets ORT choose (one per core).</summary>
+    public int IntraOpThreads { get; init; }
+
+    /// <summary>Threads across independent operators (used by parallel execution mode); 0 lets ORT choose.</summary>
+    public int InterOpThreads { get; init; }
+
+    public bool ParallelExecution { get; init; }
+
+    public GraphOptimization Optimization { get; init; } = GraphOptimization.All;
+
+    public OrtLogLevel LogLevel { get; init; } = OrtLogLevel.Error;
+
+    public ExecutionDevice Device { get; init; } = ExecutionDevice.Cpu;
+
+    /// <summary>Memory-pattern planning; off for graphs whose shapes change between runs.</summary>
+    public bool MemoryPattern { get; init; } = true;
+
+    public bool CpuMemoryArena { get; init; } = true;
+
+    /// <summary>When set, ORT writes a Chrome-trace JSON profile starting with this prefix (see <see cref="InferenceSession.EndProfiling"/>).</summary>
+    public string? ProfilingPrefix { get; init; }
+
+    /// <summary>Session configuration entries (e.g. "session.use_deterministic_compute").</summary>
+    public IReadOnlyDictionary<string, string> ConfigEntries { get; init; } = new Dictionary<string, string>();
+}
