@@ -11,6 +11,7 @@ public static class FlameCommandLine
     {
         var root = new RootCommand(
             "Flame.Onnx: train, evaluate, export and analyse FLAME-MoE mixture-of-experts models on ONNX Runtime.");
+        root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(SetupCommand.Create());
         root.Subcommands.Add(ScalingCommands.Create());
         root.Subcommands.Add(BenchCommands.Create());
