@@ -18,7 +18,7 @@ public enum OrtLogLevel
 /// </summary>
 public sealed unsafe class OrtEnvironment
 {
-    private static readonly Lazy<OrtEnvironment> Instance = new(() => new OrtEnvironment(OrtLogLevel.Error));
+    private static readonly Lazy<OrtEnvironment> Instance = new(() => new OrtEnvironment(OrtLogLevel.Fatal));
 
     private OrtEnvironment(OrtLogLevel level)
     {

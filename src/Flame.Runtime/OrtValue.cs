@@ -49,6 +49,28 @@ public sealed unsafe class OrtValue : IDisposable
         }
     }
 
+    /// <summary>A tensor of any fixed-size element type (bfloat16 included) from its little-endian bytes, copied into ORT memory.</summary>
+    public static OrtValue FromBytes(TensorElementType type, ReadOnlySpan<byte> data, params long[] shape)
+    {
+        var size = TensorElementTypes.SizeOf(type);
+        var count = ElementCount(shape);
+        if (size == 0 || data.Length != count * size)
+        {
+            throw new ArgumentException($"{data.Length} bytes do not hold shape [{string.Join(", ", shape)}] of {type}");
+        }
+
+        var value = Allocate(type, shape);
+        data.CopyTo(new Span<byte>(OrtApi.TensorData(value.Handle.Pointer), data.Length));
+        return value;
+    }
+
+    /// <summary>A copy of a CPU tensor's bytes, whatever its element type.</summary>
+    public byte[] ToBytes()
+    {
+        var bytes = checked((int)(ElementCount() * TensorElementTypes.SizeOf(ElementType)));
+        return new ReadOnlySpan<byte>(OrtApi.TensorData(Handle.Pointer), bytes).ToArray();
+    }
+
     /// <summary>A tensor in CPU memory ORT allocates (zero-filled is not guaranteed).</summary>
     public static OrtValue Allocate<T>(params long[] shape) where T : unmanaged => Allocate(TensorElementTypes.Of<T>(), shape);
 

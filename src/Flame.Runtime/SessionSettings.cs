@@ -43,7 +43,8 @@ public sealed record SessionSettings
 
     public GraphOptimization Optimization { get; init; } = GraphOptimization.All;
 
-    public OrtLogLevel LogLevel { get; init; } = OrtLogLevel.Error;
+    /// <summary>ORT's own log output; errors reach the caller as exceptions anyway, so by default only fatal ones are logged.</summary>
+    public OrtLogLevel LogLevel { get; init; } = OrtLogLevel.Fatal;
 
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Cpu;
 
