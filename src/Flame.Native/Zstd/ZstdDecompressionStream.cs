@@ -91,8 +91,12 @@ public sealed unsafe class ZstdDecompressionStream : Stream
                 var hint = api.DecompressStream(_stream.DangerousGetHandle(), &output, &input);
                 Check(hint);
                 _inputStart += (int)input.Position;
-                // 0 means a frame was fully decoded and flushed; anything else, we are inside one.
-                _inFrame = hint != 0;
+                if (input.Position > 0 || output.Position > 0)
+                {
+                    // 0 means a frame was fully decoded and flushed; anything else, we are inside one.
+                    // (A call without progress only hints at the next frame's header size.)
+                    _inFrame = hint != 0;
+                }
                 if (output.Position > 0)
                 {
                     return (int)output.Position;
