@@ -38,6 +38,7 @@ internal sealed class ByteLineReader
             var newline = Array.IndexOf(_buffer, (byte)'\n', _start + scanned, _end - _start - scanned);
             if (newline >= 0)
             {
+                tooLong |= newline - _start > _maxLineBytes;
                 line = tooLong ? ReadOnlyMemory<byte>.Empty : TrimCarriageReturn(_buffer.AsMemory(_start, newline - _start));
                 _start = newline + 1;
                 return true;
@@ -46,6 +47,7 @@ internal sealed class ByteLineReader
             if (_eof)
             {
                 var rest = _end - _start;
+                tooLong |= rest > _maxLineBytes;
                 _start = _end;
                 if (rest == 0 && !tooLong)
                 {
