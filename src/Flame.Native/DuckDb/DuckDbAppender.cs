@@ -48,6 +48,52 @@ public sealed unsafe class DuckDbAppender : IDisposable
         EndRow();
     }
 
+    /// <summary>An empty chunk shaped like the table, to fill and pass to <see cref="AppendChunk"/> (reusable).</summary>
+    public DuckDbAppendChunk CreateChunk()
+    {
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        var api = DuckDbApi.Instance;
+        var types = new DuckDbLogicalTypeHandle[ColumnCount];
+        try
+        {
+            var raw = new nint[ColumnCount];
+            var columns = new DuckDbColumn[ColumnCount];
+            for (var i = 0; i < ColumnCount; i++)
+            {
+                types[i] = new DuckDbLogicalTypeHandle(api.AppenderColumnType(_handle.DangerousGetHandle(), (ulong)i));
+                raw[i] = types[i].DangerousGetHandle();
+                columns[i] = new DuckDbColumn($"column{i}", (DuckDbType)api.GetTypeId(raw[i]), DuckDbReader.ElementType(types[i]));
+            }
+
+            fixed (nint* p = raw)
+            {
+                return new DuckDbAppendChunk(new DuckDbChunkHandle(api.CreateDataChunk(p, (ulong)raw.Length)), columns);
+            }
+        }
+        finally
+        {
+            foreach (var type in types)
+            {
+                type?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Appends the chunk's <see cref="DuckDbAppendChunk.RowCount"/> rows, then empties it for the next batch.</summary>
+    /// <exception cref="DuckDbException">DuckDB rejected the chunk; DuckDB's message.</exception>
+    public void AppendChunk(DuckDbAppendChunk chunk)
+    {
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        try
+        {
+            Check(DuckDbApi.Instance.AppendDataChunk(_handle.DangerousGetHandle(), chunk.Seal()), "append a chunk to");
+        }
+        finally
+        {
+            chunk.Reset();
+        }
+    }
+
     /// <summary>Ends the current row.</summary>
     /// <exception cref="DuckDbException">the row is missing columns; DuckDB's message.</exception>
     public void EndRow()

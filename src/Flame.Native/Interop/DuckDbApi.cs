@@ -70,6 +70,14 @@ internal sealed unsafe class DuckDbApi
     public readonly delegate* unmanaged<nint, ulong*> VectorGetValidity;
     public readonly delegate* unmanaged<nint, nint> ListVectorGetChild;
     public readonly delegate* unmanaged<nint, ulong> ListVectorGetSize;
+    public readonly delegate* unmanaged<ulong> VectorSize;
+    public readonly delegate* unmanaged<nint*, ulong, nint> CreateDataChunk;
+    public readonly delegate* unmanaged<nint, ulong, void> DataChunkSetSize;
+    public readonly delegate* unmanaged<nint, void> DataChunkReset;
+    public readonly delegate* unmanaged<nint, ulong, int> ListVectorReserve;
+    public readonly delegate* unmanaged<nint, ulong, int> ListVectorSetSize;
+    public readonly delegate* unmanaged<nint, ulong, byte*, ulong, void> VectorAssignStringElementLength;
+    public readonly delegate* unmanaged<nint, void> VectorEnsureValidityWritable;
 
     // Prepared statements.
     public readonly delegate* unmanaged<nint, byte*, nint*, int> Prepare;
@@ -100,6 +108,8 @@ internal sealed unsafe class DuckDbApi
     // Appender.
     public readonly delegate* unmanaged<nint, byte*, byte*, nint*, int> AppenderCreate;
     public readonly delegate* unmanaged<nint, ulong> AppenderColumnCount;
+    public readonly delegate* unmanaged<nint, ulong, nint> AppenderColumnType;
+    public readonly delegate* unmanaged<nint, nint, int> AppendDataChunk;
     public readonly delegate* unmanaged<nint, nint> AppenderErrorData;
     public readonly delegate* unmanaged<nint, int> AppenderFlush;
     public readonly delegate* unmanaged<nint, int> AppenderClose;
@@ -147,6 +157,14 @@ internal sealed unsafe class DuckDbApi
         VectorGetValidity = (delegate* unmanaged<nint, ulong*>)library.Export("duckdb_vector_get_validity");
         ListVectorGetChild = (delegate* unmanaged<nint, nint>)library.Export("duckdb_list_vector_get_child");
         ListVectorGetSize = (delegate* unmanaged<nint, ulong>)library.Export("duckdb_list_vector_get_size");
+        VectorSize = (delegate* unmanaged<ulong>)library.Export("duckdb_vector_size");
+        CreateDataChunk = (delegate* unmanaged<nint*, ulong, nint>)library.Export("duckdb_create_data_chunk");
+        DataChunkSetSize = (delegate* unmanaged<nint, ulong, void>)library.Export("duckdb_data_chunk_set_size");
+        DataChunkReset = (delegate* unmanaged<nint, void>)library.Export("duckdb_data_chunk_reset");
+        ListVectorReserve = (delegate* unmanaged<nint, ulong, int>)library.Export("duckdb_list_vector_reserve");
+        ListVectorSetSize = (delegate* unmanaged<nint, ulong, int>)library.Export("duckdb_list_vector_set_size");
+        VectorAssignStringElementLength = (delegate* unmanaged<nint, ulong, byte*, ulong, void>)library.Export("duckdb_vector_assign_string_element_len");
+        VectorEnsureValidityWritable = (delegate* unmanaged<nint, void>)library.Export("duckdb_vector_ensure_validity_writable");
 
         Prepare = (delegate* unmanaged<nint, byte*, nint*, int>)library.Export("duckdb_prepare");
         DestroyPrepare = (delegate* unmanaged<nint*, void>)library.Export("duckdb_destroy_prepare");
@@ -174,6 +192,8 @@ internal sealed unsafe class DuckDbApi
 
         AppenderCreate = (delegate* unmanaged<nint, byte*, byte*, nint*, int>)library.Export("duckdb_appender_create");
         AppenderColumnCount = (delegate* unmanaged<nint, ulong>)library.Export("duckdb_appender_column_count");
+        AppenderColumnType = (delegate* unmanaged<nint, ulong, nint>)library.Export("duckdb_appender_column_type");
+        AppendDataChunk = (delegate* unmanaged<nint, nint, int>)library.Export("duckdb_append_data_chunk");
         AppenderErrorData = (delegate* unmanaged<nint, nint>)library.Export("duckdb_appender_error_data");
         AppenderFlush = (delegate* unmanaged<nint, int>)library.Export("duckdb_appender_flush");
         AppenderClose = (delegate* unmanaged<nint, int>)library.Export("duckdb_appender_close");
