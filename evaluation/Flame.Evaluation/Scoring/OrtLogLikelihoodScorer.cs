@@ -1,0 +1,107 @@
+using Flame.Data.Tokenization;
+using Flame.Runtime;
+
+namespace Flame.Evaluation.Scoring;
+
+/// <summary>
+/// Scores requests with a model's forward graph (input <c>input_ids</c> int64 [batch, seq] →
+/// output <c>logits</c> [batch, seq, vocab]) as lm-evaluation-harness does for causal models:
+/// <list type="bullet">
+/// <item>the continuation's tokens are those of tokenize(context + continuation) after tokenize(context), so merges across the seam count as the harness counts them;</item>
+/// <item>an empty context is replaced by the end-of-document token;</item>
+/// <item>the sequence is truncated from the left to <see cref="MaxLength"/> + 1 tokens, the model reads all but the last;</item>
+/// <item>log P(continuation) sums the log-softmax of each continuation token; greedy = every one is the argmax.</item>
+/// </list>
+/// Requests are batched by length (longest first, right-padded: a causal model's earlier positions never see the padding).
+/// </summary>
+public sealed class OrtLogLikelihoodScorer(InferenceSession model, ITokenizer tokenizer, int maxLength, int batchSize = 8) : ILogLikelihoodScorer
+{
+    public const string InputName = "input_ids";
+    public const string OutputName = "logits";
+
+    public int MaxLength { get; } = maxLength > 0 ? maxLength : throw new ArgumentOutOfRangeException(nameof(maxLength));
+
+    public IReadOnlyList<LogLikelihoodResult> Score(IReadOnlyList<LogLikelihoodRequest> requests, IProgress<int>? progress = null)
+    {
+        var encoded = requests.Select(Encode).ToList();
+        var results = new LogLikelihoodResult[requests.Count];
+        var order = Enumerable.Range(0, requests.Count).OrderByDescending(i => encoded[i].Input.Length).ToList();
+        var done = 0;
+        foreach (var batch in order.Chunk(batchSize))
+        {
+            ScoreBatch(batch, encoded, results);
+            done += batch.Length;
+            progress?.Report(done);
+        }
+
+        return results;
+    }
+
+    private (long[] Input, int[] Continuation) Encode(LogLikelihoodRequest request)
+    {
+        var context = request.Context.Length == 0
+            ? [tokenizer.EndOfDocumentId ?? throw new InvalidOperationException("an empty context needs an end-of-document token, and the tokenizer has none")]
+            : tokenizer.Encode(request.Context);
+        var whole = tokenizer.Encode(request.Context + request.Continuation);
+        var continuation = request.Context.Length == 0 ? whole : whole[Math.Min(context.Length, whole.Length)..];
+        if (continuation.Length == 0)
+        {
+            throw new InvalidOperationException($"the continuation '{request.Continuation}' encodes to no tokens after its context");
+        }
+
+        var all = (request.Context.Length == 0 ? context.Concat(whole) : whole.AsEnumerable()).ToArray();
+        var window = all[Math.Max(0, all.Length - (MaxLength + 1))..];
+        return (window[..^1].Select(t => (long)t).ToArray(), continuation.Length > window.Length - 1 ? continuation[^(window.Length - 1)..] : continuation);
+    }
+
+    private void ScoreBatch(int[] batch, List<(long[] Input, int[] Continuation)> encoded, LogLikelihoodResult[] results)
+    {
+        var length = batch.Max(i => encoded[i].Input.Length);
+        var ids = new long[batch.Length * length];
+        for (var b = 0; b < batch.Length; b++)
+        {
+            encoded[batch[b]].Input.CopyTo(ids, b * length);
+        }
+
+        using var input = OrtValue.FromArray(ids, batch.Length, length);
+        using var outputs = model.Run(new Dictionary<string, OrtValue> { [InputName] = input }, [OutputName]);
+        var logits = outputs[OutputName].AsSpan<float>();
+        var vocabulary = (int)outputs[OutputName].Shape[2];
+        for (var b = 0; b < batch.Length; b++)
+        {
+            var (tokens, continuation) = encoded[batch[b]];
+            double total = 0;
+            var greedy = true;
+            for (var j = 0; j < continuation.Length; j++)
+            {
+                // The logits at position p predict token p + 1.
+                var position = tokens.Length - continuation.Length + j;
+                var row = logits.Slice((b * length + position) * vocabulary, vocabulary);
+                total += LogSoftmaxAt(row, continuation[j], out var argmax);
+                greedy &= argmax == continuation[j];
+            }
+
+            results[batch[b]] = new LogLikelihoodResult(total, greedy);
+        }
+    }
+
+    private static double LogSoftmaxAt(ReadOnlySpan<float> row, int token, out int argmax)
+    {
+        argmax = 0;
+        for (var v = 1; v < row.Length; v++)
+        {
+            if (row[v] > row[argmax])
+            {
+                argmax = v;
+            }
+        }
+
+        double max = row[argmax], sum = 0;
+        foreach (var value in row)
+        {
+            sum += Math.Exp(value - max);
+        }
+
+        return row[token] - max - Math.Log(sum);
+    }
+}
