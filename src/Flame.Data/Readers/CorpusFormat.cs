@@ -6,7 +6,7 @@ public enum CorpusFormat
     /// <summary>.txt: the whole file is one document.</summary>
     PlainText,
 
-    /// <summary>.jsonl, .ndjson, and the same with .zst: one JSON object per line.</summary>
+    /// <summary>.jsonl, .ndjson, and the same with .zst (or .jsonl.zstd): one JSON object per line.</summary>
     JsonLines,
 
     /// <summary>.parquet: one row per document.</summary>
@@ -23,6 +23,7 @@ public static class CorpusFormats
         (".ndjson", CorpusFormat.JsonLines),
         (".jsonl.zst", CorpusFormat.JsonLines),
         (".ndjson.zst", CorpusFormat.JsonLines),
+        (".jsonl.zstd", CorpusFormat.JsonLines),
         (".parquet", CorpusFormat.Parquet),
     ];
 

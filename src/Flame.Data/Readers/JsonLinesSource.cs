@@ -15,8 +15,9 @@ public sealed class JsonLinesSource : FileDocumentSource
     public JsonLinesSource(string path, ReaderOptions? options = null, BadInputSummary? summary = null)
         : base(path, options, summary) => _field = Encoding.UTF8.GetBytes(Options.TextField);
 
-    /// <summary>Whether the file is decompressed with zstd (its name ends in .zst).</summary>
-    public bool IsCompressed => Path.EndsWith(".zst", StringComparison.OrdinalIgnoreCase);
+    /// <summary>Whether the file is decompressed with zstd (its name ends in .zst or .zstd).</summary>
+    public bool IsCompressed =>
+        Path.EndsWith(".zst", StringComparison.OrdinalIgnoreCase) || Path.EndsWith(".zstd", StringComparison.OrdinalIgnoreCase);
 
     /// <exception cref="CorpusFormatException">a bad line (JSON, UTF-8, field) or a truncated/corrupt .zst, when bad input is not skipped.</exception>
     public override IEnumerable<Document> ReadDocuments()

@@ -87,6 +87,8 @@ public sealed class CorpusSourceTests
         Assert.AreEqual(CorpusFormat.Parquet, CorpusFormats.Detect("/x/train-00000.parquet"));
         Assert.AreEqual(CorpusFormat.PlainText, CorpusFormats.Detect("moby.txt"));
         Assert.IsNull(CorpusFormats.Detect("archive.txt.gz"));
-        Assert.IsInstanceOfType<JsonLinesSource>(CorpusSource.ForFile("a.jsonl.zst"));
+        Assert.IsTrue(((JsonLinesSource)CorpusSource.ForFile("a.jsonl.zst")).IsCompressed);
+        Assert.IsTrue(((JsonLinesSource)CorpusSource.ForFile("a.jsonl.zstd")).IsCompressed);
+        Assert.IsFalse(((JsonLinesSource)CorpusSource.ForFile("a.ndjson")).IsCompressed);
     }
 }
