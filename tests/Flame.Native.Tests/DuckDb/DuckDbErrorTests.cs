@@ -75,6 +75,41 @@ public sealed class DuckDbErrorTests
     }
 
     [TestMethod]
+    public void DuckDbDirectoryVariableIsSearchedFirst()
+    {
+        var before = Environment.GetEnvironmentVariable("FLAME_DUCKDB_DIR");
+        try
+        {
+            Environment.SetEnvironmentVariable("FLAME_DUCKDB_DIR", "/opt/duckdb");
+            CollectionAssert.AreEqual(new[] { "/opt/duckdb", AppContext.BaseDirectory }, DuckDbApi.SearchFolders().ToArray());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("FLAME_DUCKDB_DIR", before);
+        }
+    }
+
+    [TestMethod]
+    public void MissingSystemLibraryCarriesTheHint()
+    {
+        var error = Assert.ThrowsExactly<DllNotFoundException>(() => NativeLibraryLoader.FromSystem("libno-such-library.so.9", "Install it with apt-get."));
+
+        StringAssert.Contains(error.Message, "libno-such-library.so.9");
+        StringAssert.Contains(error.Message, "Install it with apt-get.");
+    }
+
+    [TestMethod]
+    public void ChunksAreDisposedAsTheEnumerationMovesOn()
+    {
+        using var db = new DuckDbFixture();
+        using var reader = db.Connection.Query("SELECT * FROM range(5000)");
+        var seen = reader.Chunks().ToList();
+
+        Assert.IsGreaterThan(1, seen.Count);
+        Assert.ThrowsExactly<ObjectDisposedException>(() => seen[0].Column(0));
+    }
+
+    [TestMethod]
     public void DisposedObjectsRefuseUse()
     {
         var db = new DuckDbFixture();
