@@ -11,7 +11,8 @@ public sealed record BadInput(BadInputReason Reason, DocumentOrigin Origin, stri
 /// <summary>
 /// What the readers skipped (with <see cref="ReaderOptions.SkipBad"/>): counts per reason and
 /// the first few examples with their file and line, so skipping is never silent. Also counts
-/// blank JSONL lines, which are not documents and not errors.
+/// blank JSONL lines, which are not documents and not errors. Filled by one enumeration at a
+/// time (not thread-safe).
 /// </summary>
 public sealed class BadInputSummary
 {

@@ -10,6 +10,7 @@ public sealed class CorpusSource : IDocumentSource
 {
     private CorpusSource(IReadOnlyList<string> files, ReaderOptions options)
     {
+        options.Validate();
         Files = files;
         Options = options;
         Summary = new BadInputSummary(options.MaxExamples);
@@ -25,7 +26,7 @@ public sealed class CorpusSource : IDocumentSource
 
     /// <summary>A source over <paramref name="inputs"/> (files and folders).</summary>
     /// <exception cref="FileNotFoundException">an input does not exist.</exception>
-    /// <exception cref="ArgumentException">a file has no known format, or a folder holds no corpus file.</exception>
+    /// <exception cref="ArgumentException">a file has no known format, a folder holds no corpus file, or the options are invalid.</exception>
     public static CorpusSource Open(IEnumerable<string> inputs, ReaderOptions? options = null) =>
         new(inputs.SelectMany(Expand).ToList(), options ?? ReaderOptions.Default);
 

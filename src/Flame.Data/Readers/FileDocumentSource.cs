@@ -11,6 +11,7 @@ public abstract class FileDocumentSource : IDocumentSource
         ArgumentException.ThrowIfNullOrEmpty(path);
         Path = path;
         Options = options ?? ReaderOptions.Default;
+        Options.Validate();
         Summary = summary ?? new BadInputSummary(Options.MaxExamples);
     }
 

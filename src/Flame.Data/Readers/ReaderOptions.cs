@@ -13,4 +13,30 @@ public sealed record ReaderOptions(
 {
     /// <summary>Defaults: field "text", malformed input throws.</summary>
     public static ReaderOptions Default { get; } = new();
+
+    /// <summary>Checks every setting at once.</summary>
+    /// <exception cref="ArgumentException">some settings are out of range; the message lists them all.</exception>
+    public void Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrEmpty(TextField))
+        {
+            errors.Add("TextField must name a field or column");
+        }
+
+        if (MaxExamples < 0)
+        {
+            errors.Add($"MaxExamples must be 0 or more, not {MaxExamples}");
+        }
+
+        if (MaxLineBytes <= 0)
+        {
+            errors.Add($"MaxLineBytes must be positive, not {MaxLineBytes}");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("invalid reader options: " + string.Join("; ", errors) + ".");
+        }
+    }
 }

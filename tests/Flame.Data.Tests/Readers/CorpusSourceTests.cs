@@ -81,6 +81,17 @@ public sealed class CorpusSourceTests
     }
 
     [TestMethod]
+    public void InvalidOptionsAreAllReportedAtOnce()
+    {
+        var error = Assert.ThrowsExactly<ArgumentException>(() => new ReaderOptions(TextField: "", MaxExamples: -1, MaxLineBytes: 0).Validate());
+
+        StringAssert.Contains(error.Message, "TextField");
+        StringAssert.Contains(error.Message, "MaxExamples");
+        StringAssert.Contains(error.Message, "MaxLineBytes");
+        Assert.ThrowsExactly<ArgumentException>(() => new JsonLinesSource("a.jsonl", new ReaderOptions(TextField: "")));
+    }
+
+    [TestMethod]
     public void FormatsAreDetectedByName()
     {
         Assert.AreEqual(CorpusFormat.JsonLines, CorpusFormats.Detect("shard_01.JSONL.ZST"));
