@@ -22,10 +22,14 @@ public sealed class TraceWriter(string tracesFolder) : IDisposable
         Directory.CreateDirectory(TraceLayout.SamplesFolder(Folder));
         Connection.Execute("CREATE OR REPLACE TEMP TABLE samples (token_id INTEGER)");
         using (var appender = Connection.CreateAppender("samples"))
+        using (var chunk = appender.CreateChunk())
         {
-            foreach (var id in tokenIds)
+            for (var start = 0; start < tokenIds.Length; start += chunk.Capacity)
             {
-                appender.AppendRow(id);
+                var rows = Math.Min(chunk.Capacity, tokenIds.Length - start);
+                tokenIds.Slice(start, rows).CopyTo(chunk.Values<int>(0));
+                chunk.RowCount = rows;
+                appender.AppendChunk(chunk);
             }
         }
 
@@ -43,16 +47,22 @@ public sealed class TraceWriter(string tracesFolder) : IDisposable
         Directory.CreateDirectory(TraceLayout.ActivesFolder(Folder, checkpoint));
         Connection.Execute("CREATE OR REPLACE TEMP TABLE actives (scores FLOAT[], indices SMALLINT[])");
         using (var appender = Connection.CreateAppender("actives"))
+        using (var chunk = appender.CreateChunk())
         {
-            for (var row = 0; row < indices.Length / topK; row++)
+            var tokens = indices.Length / topK;
+            for (var start = 0; start < tokens; start += chunk.Capacity)
             {
-                var rowIndices = new short[topK];
-                for (var j = 0; j < topK; j++)
+                // Whole chunks of fixed-width lists: one native call per 2,048 tokens, not per value.
+                var rows = Math.Min(chunk.Capacity, tokens - start);
+                scores.Slice(start * topK, rows * topK).CopyTo(chunk.FixedLists<float>(0, topK));
+                var chunkIndices = chunk.FixedLists<short>(1, topK);
+                for (var i = 0; i < rows * topK; i++)
                 {
-                    rowIndices[j] = checked((short)indices[row * topK + j]);
+                    chunkIndices[i] = checked((short)indices[start * topK + i]);
                 }
 
-                appender.AppendRow(scores.Slice(row * topK, topK).ToArray(), rowIndices);
+                chunk.RowCount = rows;
+                appender.AppendChunk(chunk);
             }
         }
 

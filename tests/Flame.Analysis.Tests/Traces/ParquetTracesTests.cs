@@ -73,6 +73,37 @@ public sealed class ParquetTracesTests
     }
 
     [TestMethod]
+    public void ReadsTheReleasedLayoutWithFloat16ScoresAndInt16Indices()
+    {
+        // A file shaped like the original FLAME-MoE release (see tests/Flame.Native.Tests/Data/README.md).
+        var released = Path.Combine(AppContext.BaseDirectory, "Data", "trace-float16.parquet");
+        var checkpoint = Path.Combine(_traces, "actives", "iter_0002121");
+        Directory.CreateDirectory(checkpoint);
+        File.Copy(released, Path.Combine(checkpoint, "layer_02.parquet"));
+        using (var writer = new TraceWriter(_traces))
+        {
+            writer.WriteSamples(Enumerable.Range(0, RowsIn(released)).ToArray());
+        }
+
+        using var set = new ParquetTraceSet(_traces, experts: 64, vocabulary: 50_304);
+        var block = set.Read(set.Checkpoints.Single(), 2).Single();
+
+        Assert.AreEqual(6, set.TopK);
+        Assert.IsTrue(block.ExpertIndices.All(e => e is >= 0 and < 64));
+        Assert.IsTrue(block.Scores.All(s => s is > 0 and < 1), "float16 scores arrive as floats");
+        Assert.IsNotNull(RoutingAnalysis.Run(set));
+    }
+
+    private static int RowsIn(string parquet)
+    {
+        using var database = Flame.Native.DuckDb.DuckDbDatabase.Open();
+        using var connection = database.Connect();
+        using var reader = connection.Query($"SELECT count(*)::INTEGER FROM read_parquet('{parquet}')");
+        using var chunk = reader.ReadChunk()!;
+        return chunk.Column(0).Values<int>()[0];
+    }
+
+    [TestMethod]
     public void AFolderWithoutTracesIsAClearError()
     {
         var error = Assert.ThrowsExactly<InvalidDataException>(() => new ParquetTraceSet(_traces, 8, 97));
