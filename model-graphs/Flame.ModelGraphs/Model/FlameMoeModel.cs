@@ -1,0 +1,95 @@
+using Flame.ModelGraphs.Builder;
+using Flame.ModelGraphs.Config;
+using Flame.ModelGraphs.Moe;
+using Flame.Onnx.Proto;
+using DataType = Flame.Onnx.Proto.TensorProto.Types.DataType;
+
+namespace Flame.ModelGraphs.Model;
+
+/// <summary>How to build the forward graph.</summary>
+/// <param name="Weights">Parameters as graph inputs (training: bound by name, nothing allocated) or seeded initializers (inference, export).</param>
+/// <param name="Seed">Seed of the initial weights (FLAME-MoE: 1234).</param>
+/// <param name="Opset">ai.onnx opset (17 by default; higher selectable).</param>
+public sealed record ForwardOptions(WeightsAs Weights = WeightsAs.Initializers, ulong Seed = 1234, int Opset = GraphBuilder.DefaultOpset);
+
+/// <summary>The forward graph and what it contains.</summary>
+public sealed record ForwardGraph(ModelProto Model, IReadOnlyList<ParameterSpec> Parameters, IReadOnlyList<int> MoeLayers);
+
+/// <summary>
+/// The FLAME-MoE decoder (and its dense baselines) as an ONNX graph, embedding to logits.
+/// Inputs: input_ids int64 (batch, seq). Outputs: logits (batch, seq, vocab_padded) and, per
+/// MoE layer i, router_logits.i (T, E), topk_weights.i (T, k), topk_indices.i (T, k) with
+/// T = batch · seq tokens in row-major order.
+/// </summary>
+public static class FlameMoeModel
+{
+    public const string InputIds = "input_ids";
+    public const string Logits = "logits";
+
+    public static string RouterLogits(int layer) => $"router_logits.{layer}";
+
+    public static string TopKWeights(int layer) => $"topk_weights.{layer}";
+
+    public static string TopKIndices(int layer) => $"topk_indices.{layer}";
+
+    public static ForwardGraph Build(ModelConfig c, ForwardOptions? options = null)
+    {
+        options ??= new ForwardOptions();
+        c.Validate();
+        var g = new GraphBuilder(c.Name, options.Opset);
+        var ids = g.Input(InputIds, DataType.Int64, Dim.Sym("batch"), Dim.Sym("seq"));   // (B, S)
+        var sequenceLength = g.DimOf(ids, 1);                                            // [S]
+        var rope = new Rope(g, c.HeadDim, c.MaxSequenceLength, c.RopeBase, sequenceLength);
+        var mask = CausalSelfAttention.Mask(g, sequenceLength);                          // (S, S)
+
+        var embedding = g.Parameter("embed.weight", [c.PaddedVocab, c.Hidden], Initialization.Normal, c.InitStd);
+        var x = g.Gather(embedding, ids);                                                // (B, S, H)
+        var moeLayers = new List<int>();
+        for (var i = 0; i < c.Layers; i++)
+        {
+            using var layer = g.Scope($"layers.{i}");
+            Value normed;
+            using (g.Scope("attn_norm"))
+            {
+                normed = RmsNorm.Apply(g, x, c.Hidden, c.NormEpsilon);
+            }
+
+            using (g.Scope("attn"))
+            {
+                x = g.Add(x, CausalSelfAttention.Apply(g, c, normed, rope, mask));      // x = x + attn(norm(x))
+            }
+
+            using (g.Scope("mlp_norm"))
+            {
+                normed = RmsNorm.Apply(g, x, c.Hidden, c.NormEpsilon);
+            }
+
+            if (c.IsMoeLayer(i))
+            {
+                using var moe = g.Scope("moe");
+                var output = MoeLayer.Apply(g, c, normed);
+                x = g.Add(x, output.Y);                                                  // x = x + moe(norm(x))
+                g.Output(output.Routing.Logits, RouterLogits(i));
+                g.Output(output.Routing.Weights, TopKWeights(i));
+                g.Output(output.Routing.Indices, TopKIndices(i));
+                moeLayers.Add(i);
+            }
+            else
+            {
+                using var mlp = g.Scope("mlp");
+                x = g.Add(x, SwiGlu.Apply(g, normed, c.Hidden, c.DenseFfn, c.InitStd));  // x = x + mlp(norm(x))
+            }
+        }
+
+        using (g.Scope("final_norm"))
+        {
+            x = RmsNorm.Apply(g, x, c.Hidden, c.NormEpsilon);
+        }
+
+        var head = g.Parameter("lm_head.weight", [c.Hidden, c.PaddedVocab], Initialization.Normal, c.InitStd);
+        g.Output(g.MatMul(x, head), Logits);                                             // (B, S, V)
+
+        var metadata = new Dictionary<string, string> { ["flame.config"] = ModelConfigs.ToJson(c) };
+        return new ForwardGraph(g.ToModel(options.Weights, options.Seed, metadata), g.Parameters, moeLayers);
+    }
+}

@@ -1,0 +1,29 @@
+using Flame.ModelGraphs.Builder;
+using Flame.ModelGraphs.Functions;
+using DataType = Flame.Onnx.Proto.TensorProto.Types.DataType;
+
+namespace Flame.ModelGraphs.Moe;
+
+/// <summary>
+/// Dropless dispatch and combine, one expert at a time (Megatron's SequentialMLP): each expert
+/// gathers exactly the tokens that chose it, so compute scales with k, not with the number of
+/// experts. Both steps are ai.flame functions (DispatchExpert, CombineExpert).
+/// </summary>
+public static class TokenDispatcher
+{
+    public sealed record Dispatched(Value Tokens, Value Rows, Value Gates);
+
+    /// <summary>The tokens routed to <paramref name="expert"/>: (n, H), their rows (n, 1), their combine weights (n, 1).</summary>
+    public static Dispatched Dispatch(GraphBuilder g, Value x, Router.Routing routing, int expert)
+    {
+        var n = Dim.Sym($"tokens_for_expert_{expert}");
+        var outputs = g.Call(FlameFunctions.DispatchExpert(g.Opset), [x, routing.Indices, routing.Weights, g.Constant((long)expert)],
+            [(DataType.Float, [n, x[1]]), (DataType.Int64, [n, 1]), (DataType.Float, [n, 1])]);
+        return new Dispatched(outputs[0], outputs[1], outputs[2]);
+    }
+
+    /// <summary>accumulator + gates · expert_output, scattered back into the tokens' rows.</summary>
+    public static Value Combine(GraphBuilder g, Value accumulator, Dispatched dispatched, Value expertOutput) =>
+        g.Call(FlameFunctions.CombineExpert(g.Opset), [accumulator, dispatched.Rows, expertOutput, dispatched.Gates],
+            [(DataType.Float, accumulator.Shape)])[0];
+}
