@@ -29,6 +29,7 @@ public sealed partial class GraphBuilder(string graphName, int opset = GraphBuil
     private readonly Dictionary<string, FunctionProto> _functions = [];
     private readonly Stack<string> _scopes = new();
     private readonly Dictionary<string, int> _counters = [];
+    private readonly Dictionary<string, Value> _constants = [];
 
     public int Opset { get; } = opset;
 
@@ -67,9 +68,27 @@ public sealed partial class GraphBuilder(string graphName, int opset = GraphBuil
 
     public Value Constant(long value) => Constant([value], []);
 
-    public Value Constant(float[] values, long[] shape) => AddConstant(OnnxTensors.Create(Fresh("const"), values, shape), DataType.Float, shape);
+    public Value Constant(float[] values, long[] shape) => Cached($"f[{string.Join(",", shape)}]{string.Join(",", values.Select(v => BitConverter.SingleToInt32Bits(v)))}",
+        () => AddConstant(OnnxTensors.Create(Fresh("const"), values, shape), DataType.Float, shape), values.Length);
 
-    public Value Constant(long[] values, long[] shape) => AddConstant(OnnxTensors.Create(Fresh("const"), values, shape), DataType.Int64, shape);
+    public Value Constant(long[] values, long[] shape) => Cached($"i[{string.Join(",", shape)}]{string.Join(",", values)}",
+        () => AddConstant(OnnxTensors.Create(Fresh("const"), values, shape), DataType.Int64, shape), values.Length);
+
+    // Small constants are shared: one initializer per distinct value, however often it is used.
+    private Value Cached(string key, Func<Value> create, int length)
+    {
+        if (length > 16)
+        {
+            return create();
+        }
+
+        if (!_constants.TryGetValue(key, out var value))
+        {
+            _constants[key] = value = create();
+        }
+
+        return value;
+    }
 
     /// <summary>The model: graph, functions used, opset imports; parameters as inputs or as seeded initializers.</summary>
     public ModelProto ToModel(WeightsAs weights, ulong seed = 1234, IReadOnlyDictionary<string, string>? metadata = null)

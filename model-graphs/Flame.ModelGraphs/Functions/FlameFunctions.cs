@@ -14,6 +14,9 @@ public static class FlameFunctions
     /// logits = x W in fp32; probs = softmax over all E experts; the k largest probs (sorted
     /// descending, ties to the lower index) are the combine weights, not renormalised.
     /// </summary>
+    /// <summary>The k attribute of a TopKRouter call.</summary>
+    public static AttributeProto TopKAttribute(int k) => FunctionWriter.Int("k", k);
+
     public static FunctionProto TopKRouter(int opset)
     {
         var f = new FunctionWriter("TopKRouter", ["x", "router_weight"], ["router_logits", "topk_weights", "topk_indices"], ["k"], opset,

@@ -22,12 +22,14 @@ public static class MoeLayer
         var tokens = g.Reshape(x, -1, c.Hidden);                                        // (T, H)
         var routing = Router.Apply(g, tokens, c.Hidden, c.Experts, c.TopK, c.InitStd);  // (T, E), (T, k), (T, k)
         var experts = new Experts(g, c.Experts, c.Hidden, c.ExpertFfn, c.InitStd);
-        var y = g.ZerosLike(tokens);                                                    // (T, H)
+        var outputs = new List<(TokenDispatcher.Dispatched Dispatched, Value Output)>();
         for (var e = 0; e < c.Experts; e++)
         {
             var dispatched = TokenDispatcher.Dispatch(g, tokens, routing, e);          // (n_e, H)
-            y = TokenDispatcher.Combine(g, y, dispatched, experts.Apply(dispatched.Tokens, e));
+            outputs.Add((dispatched, experts.Apply(dispatched.Tokens, e)));            // (n_e, H)
         }
+
+        var y = TokenDispatcher.CombineAll(g, g.ZerosLike(tokens), outputs);            // (T, H)
 
         if (c.SharedFfn > 0)
         {

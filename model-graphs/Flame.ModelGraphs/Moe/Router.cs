@@ -24,7 +24,7 @@ public static class Router
         var tokens = x[0];
         var outputs = g.Call(FlameFunctions.TopKRouter(g.Opset), [x, weight],
             [(DataType.Float, [tokens, experts]), (DataType.Float, [tokens, topK]), (DataType.Int64, [tokens, topK])],
-            Functions.FunctionWriter.Int("k", topK));
+            FlameFunctions.TopKAttribute(topK));
         return new Routing(outputs[0], outputs[1], outputs[2]);                        // (T, E), (T, k), (T, k)
     }
 }

@@ -22,6 +22,16 @@ public static class TokenDispatcher
         return new Dispatched(outputs[0], outputs[1], outputs[2]);
     }
 
+    /// <summary>
+    /// Every expert's weighted outputs added into the tokens' rows in one scatter: the experts'
+    /// rows, outputs and gates are concatenated first (Σ n_e = T k rows), which keeps the graph
+    /// short (no chain of E scatters) and runs one ScatterND instead of E.
+    /// </summary>
+    public static Value CombineAll(GraphBuilder g, Value accumulator, IReadOnlyList<(Dispatched Dispatched, Value Output)> experts) =>
+        Combine(g, accumulator,
+            new Dispatched(default!, g.Concat(0, experts.Select(e => e.Dispatched.Rows).ToArray()), g.Concat(0, experts.Select(e => e.Dispatched.Gates).ToArray())),
+            g.Concat(0, experts.Select(e => e.Output).ToArray()));
+
     /// <summary>accumulator + gates · expert_output, scattered back into the tokens' rows.</summary>
     public static Value Combine(GraphBuilder g, Value accumulator, Dispatched dispatched, Value expertOutput) =>
         g.Call(FlameFunctions.CombineExpert(g.Opset), [accumulator, dispatched.Rows, expertOutput, dispatched.Gates],
