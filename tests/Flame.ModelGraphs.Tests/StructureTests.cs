@@ -81,11 +81,27 @@ public sealed class StructureTests
     }
 
     [TestMethod]
-    public void HigherOpsetsAreSelectable()
+    public void Opset17IsTheDefaultAndHigherOpsetsGiveTheSameLogits()
     {
-        var graph = FlameMoeModel.Build(ModelConfigs.Load("tiny-dense"), new ForwardOptions(Opset: 17));
+        var config = ModelConfigs.Load("tiny-moe") with { InitStd = 0.2 };
+        var graph = FlameMoeModel.Build(config);
         Assert.AreEqual(8, graph.Model.IrVersion);
         Assert.AreEqual(17, graph.Model.OpsetImport.Single(o => o.Domain == "").Version);
         Assert.AreEqual("flame-onnx", graph.Model.ProducerName);
+
+        float[] Logits(Flame.Onnx.Proto.ModelProto model)
+        {
+            using var session = new InferenceSession(model.ToByteArray());
+            using var ids = OrtValue.FromArray(new long[] { 7, 8, 9 }, 1, 3);
+            using var results = session.Run(new Dictionary<string, OrtValue> { [FlameMoeModel.InputIds] = ids }, [FlameMoeModel.Logits]);
+            return results[FlameMoeModel.Logits].ToArray<float>();
+        }
+
+        foreach (var opset in new[] { 18, 21 })
+        {
+            var higher = FlameMoeModel.Build(config, new ForwardOptions(Opset: opset)).Model;
+            Assert.AreEqual(opset, higher.OpsetImport.Single(o => o.Domain == "").Version);
+            CollectionAssert.AreEqual(Logits(graph.Model), Logits(higher), $"opset {opset}");
+        }
     }
 }

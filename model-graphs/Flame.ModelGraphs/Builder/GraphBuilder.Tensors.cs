@@ -126,6 +126,8 @@ public sealed partial class GraphBuilder
     public Value ZerosLike(Value x) => Emit("ConstantOfShape", [Shape(x)], null, x.Type, x.Shape,
         new Flame.Onnx.Proto.AttributeProto { Name = "value", Type = Flame.Onnx.Proto.AttributeProto.Types.AttributeType.Tensor, T = Flame.Onnx.Tensors.OnnxTensors.Create("zero", [0f], 1) });
 
-    private Value Reduce(string op, Value x, long[] axes, bool keepDims) =>
-        Emit(op, [x], null, x.Type, Shapes.Reduced(x.Shape, axes, keepDims), Ints("axes", axes), Int("keepdims", keepDims ? 1 : 0));
+    // Opset 18 moved the axes of the other reductions from an attribute to an input too.
+    private Value Reduce(string op, Value x, long[] axes, bool keepDims) => Opset >= 18
+        ? Emit(op, [x, Constant(axes, [axes.Length])], null, x.Type, Shapes.Reduced(x.Shape, axes, keepDims), Int("keepdims", keepDims ? 1 : 0))
+        : Emit(op, [x], null, x.Type, Shapes.Reduced(x.Shape, axes, keepDims), Ints("axes", axes), Int("keepdims", keepDims ? 1 : 0));
 }
