@@ -15,6 +15,10 @@ public sealed partial class GraphBuilder
 
     public Value Pow(Value a, Value b) => Binary("Pow", a, b);
 
+    public Value Min(Value a, Value b) => Binary("Min", a, b);
+
+    public Value Ceil(Value x) => Unary("Ceil", x);
+
     public Value Equal(Value a, Value b) => Binary("Equal", a, b, DataType.Bool);
 
     public Value Greater(Value a, Value b) => Binary("Greater", a, b, DataType.Bool);

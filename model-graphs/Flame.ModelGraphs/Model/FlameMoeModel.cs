@@ -32,6 +32,9 @@ public static class FlameMoeModel
 
     public static string TopKIndices(int layer) => $"topk_indices.{layer}";
 
+    /// <summary>Capacity mode only: the fraction of token-slots the layer dropped.</summary>
+    public static string DroppedFraction(int layer) => $"dropped_fraction.{layer}";
+
     public static ForwardGraph Build(ModelConfig c, ForwardOptions? options = null)
     {
         options ??= new ForwardOptions();
@@ -72,6 +75,11 @@ public static class FlameMoeModel
                 g.Output(output.Routing.Logits, RouterLogits(i));
                 g.Output(output.Routing.Weights, TopKWeights(i));
                 g.Output(output.Routing.Indices, TopKIndices(i));
+                if (output.DroppedFraction is { } dropped)
+                {
+                    g.Output(dropped, DroppedFraction(i));
+                }
+
                 moeLayers.Add(i);
             }
             else

@@ -9,23 +9,27 @@ namespace Flame.ModelGraphs.Moe;
 /// </summary>
 public static class MoeLayer
 {
-    public sealed record Output(Value Y, Router.Routing Routing);
+    /// <param name="DroppedFraction">Capacity mode only: the fraction of the T·k token-slots dropped (float scalar); null when dropless.</param>
+    public sealed record Output(Value Y, Router.Routing Routing, Value? DroppedFraction);
 
     /// <summary>x: (batch, seq, hidden) → y of the same shape, and the layer's routing (per token of the flattened batch).</summary>
     public static Output Apply(GraphBuilder g, ModelConfig c, Value x)
     {
-        if (c.CapacityFactor is not null)
-        {
-            throw new NotSupportedException("capacity_factor: only dropless routing (capacity_factor null, FLAME-MoE's setting) is built so far");
-        }
-
         var tokens = g.Reshape(x, -1, c.Hidden);                                        // (T, H)
         var routing = Router.Apply(g, tokens, c.Hidden, c.Experts, c.TopK, c.InitStd);  // (T, E), (T, k), (T, k)
         var experts = new Experts(g, c.Experts, c.Hidden, c.ExpertFfn, c.InitStd);
+        var capacity = c.CapacityFactor is { } factor ? Capacity(g, tokens, factor, c.TopK, c.Experts) : null;
         var outputs = new List<(TokenDispatcher.Dispatched Dispatched, Value Output)>();
+        var dropped = new List<Value>();
         for (var e = 0; e < c.Experts; e++)
         {
             var dispatched = TokenDispatcher.Dispatch(g, tokens, routing, e);          // (n_e, H)
+            if (capacity is not null)
+            {
+                (dispatched, var droppedHere) = TokenDispatcher.Truncate(g, dispatched, capacity, e);
+                dropped.Add(droppedHere);
+            }
+
             outputs.Add((dispatched, experts.Apply(dispatched.Tokens, e)));            // (n_e, H)
         }
 
@@ -36,6 +40,22 @@ public static class MoeLayer
             y = g.Add(y, SharedExpert.Apply(g, tokens, c.Hidden, c.SharedFfn, c.InitStd));
         }
 
-        return new Output(g.ReshapeLike(y, x), routing);                              // (B, S, H)
+        Value? droppedFraction = null;
+        if (capacity is not null)
+        {
+            var slots = g.Cast(g.Mul(g.DimOf(tokens, 0), g.Constant((long)c.TopK)), Flame.Onnx.Proto.TensorProto.Types.DataType.Float);
+            var total = g.Cast(g.ReduceSum(g.Concat(0, [.. dropped]), [0], keepDims: false), Flame.Onnx.Proto.TensorProto.Types.DataType.Float);
+            droppedFraction = g.Div(total, g.Reshape(slots));                          // scalar
+        }
+
+        return new Output(g.ReshapeLike(y, x), routing, droppedFraction);             // (B, S, H)
+    }
+
+    /// <summary>C = ceil(capacity_factor · T · k / E) as int64 [1] (T known only at run time).</summary>
+    private static Value Capacity(GraphBuilder g, Value tokens, double factor, int topK, int experts)
+    {
+        var count = g.Cast(g.DimOf(tokens, 0), Flame.Onnx.Proto.TensorProto.Types.DataType.Float);
+        var capacity = g.Ceil(g.Mul(count, g.Constant((float)(factor * topK / experts))));
+        return g.Cast(capacity, Flame.Onnx.Proto.TensorProto.Types.DataType.Int64);
     }
 }

@@ -23,6 +23,20 @@ public static class TokenDispatcher
     }
 
     /// <summary>
+    /// Capacity mode: keeps the first <paramref name="capacity"/> (int64 [1]) of an expert's
+    /// tokens in token order (GShard's "first come, first served"); the rest are dropped and
+    /// only the shared expert and the residual path carry them.
+    /// </summary>
+    public static (Dispatched Kept, Value Dropped) Truncate(GraphBuilder g, Dispatched dispatched, Value capacity, int expert)
+    {
+        var routed = g.DimOf(dispatched.Rows, 0);                                      // [n_e]
+        var kept = g.Min(routed, capacity);                                            // [min(n_e, C)]
+        var n = Dim.Sym($"kept_for_expert_{expert}");
+        return (new Dispatched(g.SliceTo(dispatched.Tokens, 0, kept, n), g.SliceTo(dispatched.Rows, 0, kept, n), g.SliceTo(dispatched.Gates, 0, kept, n)),
+            g.Sub(routed, kept));                                                       // [dropped]
+    }
+
+    /// <summary>
     /// Every expert's weighted outputs added into the tokens' rows in one scatter: the experts'
     /// rows, outputs and gates are concatenated first (Σ n_e = T k rows), which keeps the graph
     /// short (no chain of E scatters) and runs one ScatterND instead of E.
