@@ -24,7 +24,7 @@ public sealed class CapacityFactorTests
     [TestMethod]
     public void ATightCapacityDropsExactlyTheOverflow()
     {
-        var config = ModelConfigs.Load("tiny-moe", ["layers=2"]) with { InitStd = 0.3, CapacityFactor = 0.5 };
+        var config = ModelConfigs.Load("tiny-moe", ["layers=2", "dispatch=gather"]) with { InitStd = 0.3, CapacityFactor = 0.5 };
         var (_, indices, dropped) = Run(config);
 
         // T = 24 tokens, k = 2, E = 8: capacity ceil(0.5 · 24 · 2 / 8) = 3 tokens per expert.
@@ -37,7 +37,7 @@ public sealed class CapacityFactorTests
     [TestMethod]
     public void AnAmpleCapacityDropsNothingAndMatchesDropless()
     {
-        var dropless = ModelConfigs.Load("tiny-moe", ["layers=2"]) with { InitStd = 0.3 };
+        var dropless = ModelConfigs.Load("tiny-moe", ["layers=2", "dispatch=gather"]) with { InitStd = 0.3 };
         var (logits, _, none) = Run(dropless);
         var (capped, _, dropped) = Run(dropless with { CapacityFactor = 8.0 });
 

@@ -59,6 +59,12 @@ public sealed record ModelConfig
     /// <summary>Null: dropless routing (FLAME-MoE). A number: each expert takes at most capacity_factor × T × k / E tokens and the rest are dropped.</summary>
     [JsonPropertyName("capacity_factor")] public double? CapacityFactor { get; init; }
 
+    /// <summary>How tokens reach experts: "sorted" (token-slots sorted by expert into a padded [E, C, H] batch, one batched MatMul) or "gather" (one gather/scatter per expert). Both are dropless; docs/operators.md compares them.</summary>
+    [JsonPropertyName("dispatch")] public string Dispatch { get; init; } = DispatchSorted;
+
+    public const string DispatchSorted = "sorted";
+    public const string DispatchGather = "gather";
+
     [JsonIgnore] public bool IsMoe => Experts > 0;
 
     [JsonIgnore] public int HeadDim => Heads > 0 ? Hidden / Heads : 0;
@@ -136,6 +142,15 @@ public sealed record ModelConfig
             if (CapacityFactor is { } factor && !(factor > 0))
             {
                 problems.Add($"capacity_factor must be positive, or null for dropless routing (got {factor})");
+            }
+
+            if (Dispatch is not (DispatchSorted or DispatchGather))
+            {
+                problems.Add($"dispatch must be \"{DispatchSorted}\" or \"{DispatchGather}\" (got \"{Dispatch}\")");
+            }
+            else if (CapacityFactor is not null && Dispatch != DispatchGather)
+            {
+                problems.Add("capacity_factor needs dispatch \"gather\" (the sorted dispatch is dropless only)");
             }
         }
 

@@ -14,6 +14,9 @@ public sealed class Experts(GraphBuilder g, int experts, int hidden, int ffn, do
 
     public int Count { get; } = experts;
 
+    /// <summary>All experts at once on a padded batch (E, C, H) → (E, C, H): one batched MatMul per projection.</summary>
+    public Value ApplyAll(Value expertTokens) => SwiGlu.Apply(g, expertTokens, _fc1, _fc2, ffn);
+
     /// <summary>Expert <paramref name="expert"/> applied to its dispatched tokens (n, H) → (n, H).</summary>
     public Value Apply(Value tokens, int expert)
     {

@@ -18,6 +18,13 @@ public static class MoeLayer
         var tokens = g.Reshape(x, -1, c.Hidden);                                        // (T, H)
         var routing = Router.Apply(g, tokens, c.Hidden, c.Experts, c.TopK, c.InitStd);  // (T, E), (T, k), (T, k)
         var experts = new Experts(g, c.Experts, c.Hidden, c.ExpertFfn, c.InitStd);
+        if (c.Dispatch == ModelConfig.DispatchSorted)
+        {
+            var batch = TokenDispatcher.DispatchSorted(g, tokens, routing, c.Experts);     // (E, C, H)
+            var sorted = TokenDispatcher.CombineSorted(g, batch, experts.ApplyAll(batch.ExpertTokens), tokens);   // (T, H)
+            return new Output(g.ReshapeLike(WithSharedExpert(g, c, tokens, sorted), x), routing, null);
+        }
+
         var capacity = c.CapacityFactor is { } factor ? Capacity(g, tokens, factor, c.TopK, c.Experts) : null;
         var outputs = new List<(TokenDispatcher.Dispatched Dispatched, Value Output)>();
         var dropped = new List<Value>();
@@ -33,12 +40,7 @@ public static class MoeLayer
             outputs.Add((dispatched, experts.Apply(dispatched.Tokens, e)));            // (n_e, H)
         }
 
-        var y = TokenDispatcher.CombineAll(g, g.ZerosLike(tokens), outputs);            // (T, H)
-
-        if (c.SharedFfn > 0)
-        {
-            y = g.Add(y, SharedExpert.Apply(g, tokens, c.Hidden, c.SharedFfn, c.InitStd));
-        }
+        var y = WithSharedExpert(g, c, tokens, TokenDispatcher.CombineAll(g, g.ZerosLike(tokens), outputs));   // (T, H)
 
         Value? droppedFraction = null;
         if (capacity is not null)
@@ -50,6 +52,9 @@ public static class MoeLayer
 
         return new Output(g.ReshapeLike(y, x), routing, droppedFraction);             // (B, S, H)
     }
+
+    private static Value WithSharedExpert(GraphBuilder g, ModelConfig c, Value tokens, Value routed) =>
+        c.SharedFfn > 0 ? g.Add(routed, SharedExpert.Apply(g, tokens, c.Hidden, c.SharedFfn, c.InitStd)) : routed;
 
     /// <summary>C = ceil(capacity_factor · T · k / E) as int64 [1] (T known only at run time).</summary>
     private static Value Capacity(GraphBuilder g, Value tokens, double factor, int topK, int experts)
