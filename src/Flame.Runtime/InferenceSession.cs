@@ -113,6 +113,11 @@ public sealed unsafe class InferenceSession : IDisposable
     /// <summary>Binds inputs and outputs once, to run repeatedly without copies (e.g. weights resident on the device).</summary>
     public IoBinding CreateIoBinding() => new(this);
 
+    /// <summary>An allocator of this session for <paramref name="memory"/> (e.g. <see cref="OrtMemoryInfo.Cuda"/> on a CUDA session).</summary>
+    /// <exception cref="OrtException">the session has no allocator for that memory (e.g. CUDA memory on a CPU session).</exception>
+    public OrtAllocator CreateAllocator(OrtMemoryInfo memory) =>
+        new(OrtApi.CreateAllocator(Handle.Pointer, memory.Handle.Pointer), memory.Name);
+
     /// <summary>Stops profiling and returns the path of the Chrome-trace JSON ORT wrote (see <see cref="SessionSettings.ProfilingPrefix"/>).</summary>
     public string EndProfiling() => OrtApi.EndProfiling(Handle.Pointer);
 
