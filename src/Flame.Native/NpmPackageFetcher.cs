@@ -19,13 +19,25 @@ public static class NpmPackageFetcher
 
     /// <summary>Copies the package's files into <paramref name="destination"/>, downloading it once.</summary>
     /// <exception cref="InvalidOperationException">npm is missing, the registry is unreachable or the integrity check failed; the message says what to do.</exception>
-    public static void Fetch(NpmPackage package, string destination)
+    /// <param name="cache">Where downloads are kept (default: $FLAME_NATIVE_CACHE or ~/.cache/flame-onnx/npm).</param>
+    /// <param name="searchPath">The PATH the script runs with (default: this process's).</param>
+    public static void Fetch(NpmPackage package, string destination, string? cache = null, string? searchPath = null)
     {
-        var start = new ProcessStartInfo("bash")
+        var start = new ProcessStartInfo("/bin/bash")
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         };
+        if (cache is not null)
+        {
+            start.Environment["FLAME_NATIVE_CACHE"] = cache;
+        }
+
+        if (searchPath is not null)
+        {
+            start.Environment["PATH"] = searchPath;
+        }
+
         start.ArgumentList.Add(FindScript());
         start.ArgumentList.Add(package.Spec);
         start.ArgumentList.Add(package.Integrity);
