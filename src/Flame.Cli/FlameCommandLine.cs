@@ -15,6 +15,7 @@ public static class FlameCommandLine
         root.Subcommands.Add(SetupCommand.Create());
         root.Subcommands.Add(TokenizerCommands.Create());
         root.Subcommands.Add(ModelCommands.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(AnalyzeCommand.Create());
         root.Subcommands.Add(ScalingCommands.Create());
         root.Subcommands.Add(BenchCommands.Create());

@@ -1,0 +1,85 @@
+using System.CommandLine;
+using System.Globalization;
+using Flame.Data.Tokenization;
+using Flame.Evaluation.Results;
+using Flame.Evaluation.Scoring;
+using Flame.Evaluation.Tasks;
+using Flame.Onnx.Transforms;
+using Flame.Runtime;
+using Google.Protobuf;
+
+namespace Flame.Cli.Commands;
+
+/// <summary>`flame eval`: lm-evaluation-harness tasks on forward graphs (one cell per model × task, resumable).</summary>
+public static class EvalCommand
+{
+    public static Command Create()
+    {
+        var models = new Option<FileInfo[]>("--model")
+        {
+            Description = "Forward graphs to evaluate (.onnx with input_ids → logits, e.g. from `flame model export-graph`); repeat for several.",
+            Required = true,
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "The models' tokenizer (tokenizer.json, .tiktoken, or a GPT-2 folder).", Required = true };
+        var tasks = new Option<string>("--tasks")
+        {
+            Description = $"Comma-separated tasks ({string.Join(", ", TaskRegistry.All.Select(t => t.Name))}); \"flame\" = FLAME-MoE's six.",
+            DefaultValueFactory = _ => "flame",
+        };
+        var data = new Option<DirectoryInfo>("--data") { Description = "Folder with one subfolder of dataset files per task (docs/evaluation.md).", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Where results go (cells, results.csv, results.json per model, summary.md, accuracy.svg).", Required = true };
+        var shots = new Option<int?>("--shots") { Description = "Few-shot examples for every task (default: each task's FLAME-MoE setting)." };
+        var maxLength = new Option<int>("--max-length") { Description = "Context window in tokens; longer prompts are cut from the left.", DefaultValueFactory = _ => 2048 };
+        var limit = new Option<int?>("--limit") { Description = "Score only the first N documents of each task (for a quick look)." };
+        var command = new Command("eval", "Evaluate models on zero/few-shot tasks with lm-evaluation-harness's prompts and metrics; finished cells are skipped on a re-run.")
+        {
+            models, tokenizer, tasks, data, output, shots, maxLength, limit,
+        };
+        command.SetAction(parseResult =>
+        {
+            var o = parseResult.InvocationConfiguration.Output;
+            var bpe = TokenizerFiles.Load(parseResult.GetValue(tokenizer)!);
+            var taskNames = parseResult.GetValue(tasks)! == "flame" ? TaskRegistry.FlameMoeSuite : parseResult.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var selected = taskNames.Select(TaskRegistry.Get).ToList();
+            var dataRoot = parseResult.GetValue(data)!.FullName;
+            var store = new EvaluationStore(parseResult.GetValue(output)!.FullName);
+            foreach (var (file, index) in parseResult.GetValue(models)!.Select((f, i) => (f, i)))
+            {
+                var name = Path.GetFileNameWithoutExtension(file.Name);
+                var pending = selected.Where(t => !store.Has(name, t.Name)).ToList();
+                if (pending.Count == 0)
+                {
+                    o.WriteLine($"{name}: every task already evaluated");
+                    continue;
+                }
+
+                using var session = new InferenceSession(FunctionInliner.Inline(Flame.Onnx.Models.OnnxModelFile.Load(file.FullName)).ToByteArray());
+                var scorer = new OrtLogLikelihoodScorer(session, bpe, parseResult.GetValue(maxLength));
+                foreach (var task in pending)
+                {
+                    var docs = TaskDataFiles.Load(task, dataRoot, task.EvaluationSplit);
+                    if (parseResult.GetValue(limit) is { } n)
+                    {
+                        docs = docs.Take(n).ToList();
+                    }
+
+                    var taskShots = parseResult.GetValue(shots) ?? task.DefaultShots;
+                    var pool = taskShots > 0 ? TaskDataFiles.Load(task, dataRoot, task.FewShotSplit) : [];
+                    var requests = docs.Sum(d => d.Choices.Count);
+                    var result = TaskEvaluator.Evaluate(new PromptBuilder(task, pool, taskShots), docs, scorer,
+                        new SyncProgress<int>(done => { if (done == requests || done % 256 == 0) o.Write($"\r  {name} / {task.Name}: {done}/{requests} requests"); }));
+                    o.WriteLine();
+                    store.Save(new EvaluationCell(name, index, result));
+                    o.WriteLine("  " + string.Join(", ", result.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal)
+                        .Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Key} {m.Value.Value:F4} ± {m.Value.StandardError:F4}"))));
+                }
+            }
+
+            EvaluationReportWriter.WriteAll(store.Directory, store.All());
+            o.WriteLine($"results: {Path.Combine(store.Directory, "results.csv")}, summary: {Path.Combine(store.Directory, "summary.md")}");
+            return 0;
+        });
+        return command;
+    }
+}
