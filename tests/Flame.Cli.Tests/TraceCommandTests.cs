@@ -25,9 +25,11 @@ public sealed class TraceCommandTests
 
             Assert.AreEqual(0, trace.ExitCode, trace.Error);
             Assert.IsTrue(File.Exists(Path.Combine(traces, "actives", "iter_0000200", "layer_03.parquet")), "tiny-moe's MoE layers are 2 and 3, numbered from 1");
-            var analyze = CliRunner.Run("analyze", "--traces", traces, "--experts", "8", "--vocab-size", "50257");
+            var analyze = CliRunner.Run("analyze", "--traces", traces, "--experts", "8", "--vocab-size", "50257", "--tokenizer", gpt2);
             Assert.AreEqual(0, analyze.ExitCode, analyze.Error);
             StringAssert.Contains(analyze.Output, "2 checkpoints x 2 MoE layers (top-2)");
+            var specialization = File.ReadAllText(Path.Combine(folder, "analysis", "specialization.csv"));
+            Assert.IsTrue(new[] { " years", " sail", " ago", " thought", " Call" }.Any(specialization.Contains), "tokens are shown decoded:\n" + specialization[..Math.Min(600, specialization.Length)]);
         }
         finally
         {
