@@ -13,6 +13,7 @@ public static class FlameCommandLine
             "Flame.Onnx: train, evaluate, export and analyse FLAME-MoE mixture-of-experts models on ONNX Runtime.");
         root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(SetupCommand.Create());
+        root.Subcommands.Add(DataCommands.Create());
         root.Subcommands.Add(TokenizerCommands.Create());
         root.Subcommands.Add(ModelCommands.Create());
         root.Subcommands.Add(EvalCommand.Create());

@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Flame.Data.Indexed;
+using Flame.Data.Readers;
+using Flame.Data.Tokenization;
+
+namespace Flame.Cli.Commands;
+
+/// <summary>`flame data tokenize|inspect`: raw text to Megatron indexed datasets.</summary>
+public static class DataCommands
+{
+    public static Command Create()
+    {
+        var data = new Command("data", "Tokenize corpora (text, JSONL, .jsonl.zst, Parquet) into Megatron-compatible .bin/.idx datasets.");
+        data.Subcommands.Add(CreateTokenize());
+        data.Subcommands.Add(CreateInspect());
+        return data;
+    }
+
+    private static Command CreateTokenize()
+    {
+        var inputs = new Option<string[]>("--input") { Description = "Files or folders (read in this order; folders recursively, sorted).", Required = true, AllowMultipleArgumentsPerToken = true };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "tokenizer.json, a .tiktoken file, or a GPT-2 folder.", Required = true };
+        var output = new Option<string>("--out") { Description = "Output prefix: writes PREFIX.bin and PREFIX.idx.", Required = true };
+        var textField = new Option<string>("--text-field") { Description = "JSON field / Parquet column holding the text.", DefaultValueFactory = _ => "text" };
+        var skipBad = new Option<bool>("--skip-bad") { Description = "Skip malformed documents and count them, instead of stopping at the first (docs/data.md)." };
+        var command = new Command("tokenize", "Tokenize documents on all cores, append the end-of-document token to each, and write PREFIX.bin/.idx.")
+        {
+            inputs, tokenizer, output, textField, skipBad,
+        };
+        command.SetAction(parseResult =>
+        {
+            var o = parseResult.InvocationConfiguration.Output;
+            var bpe = TokenizerFiles.Load(parseResult.GetValue(tokenizer)!);
+            var eod = bpe.EndOfDocumentId ?? throw new ArgumentException("the tokenizer has no end-of-document token (<|endoftext|>), which every document needs");
+            var source = CorpusSource.Open(parseResult.GetValue(inputs)!, new ReaderOptions(parseResult.GetValue(textField)!, parseResult.GetValue(skipBad)));
+            var clock = Stopwatch.StartNew();
+            using var writer = new IndexedDatasetWriter(parseResult.GetValue(output)!, bpe.VocabularySize);
+            long characters = 0;
+            foreach (var batch in source.ReadDocuments().Chunk(256))
+            {
+                // Encoding runs on all cores; documents are written in input order.
+                foreach (var tokens in bpe.EncodeBatch(batch.Select(d => d.Text).ToList()))
+                {
+                    writer.Add([.. tokens, eod]);
+                }
+
+                characters += batch.Sum(d => (long)d.Text.Length);
+                o.Write(string.Create(CultureInfo.InvariantCulture, $"\r  {writer.Documents:N0} documents, {writer.Tokens:N0} tokens"));
+            }
+
+            writer.Complete();
+            o.WriteLine();
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"wrote {parseResult.GetValue(output)}.bin/.idx: {writer.Documents:N0} documents, {writer.Tokens:N0} tokens in {clock.Elapsed.TotalSeconds:F1} s ({characters / 1e6 / clock.Elapsed.TotalSeconds:F2} M characters/s)"));
+            if (source.Summary.Total > 0)
+            {
+                o.WriteLine($"skipped {source.Summary.Total} malformed documents: {source.Summary}");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command CreateInspect()
+    {
+        var prefix = new Argument<string>("prefix") { Description = "The dataset prefix (PREFIX.bin / PREFIX.idx)." };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Decode the start of the first document with this tokenizer." };
+        var inspect = new Command("inspect", "Documents, tokens and dtype of an indexed dataset.") { prefix, tokenizer };
+        inspect.SetAction(parseResult =>
+        {
+            using var dataset = IndexedDataset.Open(parseResult.GetValue(prefix)!);
+            var o = parseResult.InvocationConfiguration.Output;
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{dataset.Prefix}: {dataset.DocumentIndices.Count - 1:N0} documents, {dataset.Count:N0} sequences, {dataset.Tokens:N0} tokens, dtype {(dataset.DTypeCode == IndexedDatasetFormat.UInt16Code ? "uint16" : "int32")}"));
+            if (parseResult.GetValue(tokenizer) is { } path && dataset.Count > 0)
+            {
+                var first = dataset.Sequence(0);
+                o.WriteLine("first document begins: " + TokenizerFiles.Load(path).Decode(first.AsSpan(0, Math.Min(40, first.Length))).Replace("\n", "\\n", StringComparison.Ordinal));
+            }
+
+            return 0;
+        });
+        return inspect;
+    }
+}
