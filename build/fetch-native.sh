@@ -6,7 +6,8 @@
 #   fetch-native.sh SPEC INTEGRITY DEST_DIR FILE [FILE...]
 #
 # SPEC is name@version; INTEGRITY is npm's dist.integrity ("sha512-<base64>"); each FILE is
-# a path inside the package tarball (package/...). The cache is $FLAME_NATIVE_CACHE or
+# a path inside the package tarball (package/...); a FILE ending in "/" copies that folder's
+# files (not recursively). The cache is $FLAME_NATIVE_CACHE or
 # ~/.cache/flame-onnx/npm; a package is downloaded once, verified, and reused afterwards.
 set -euo pipefail
 spec=${1:?usage: fetch-native.sh SPEC INTEGRITY DEST_DIR FILE...}
@@ -43,6 +44,11 @@ fi
 
 mkdir -p "$dest"
 for file in "$@"; do
+  if [[ $file == */ ]]; then
+    [[ -d "$dir/$file" ]] || fail "$spec does not contain the folder $file (cache: $dir)"
+    find "$dir/$file" -maxdepth 1 -type f -exec cp -u {} "$dest/" \;
+    continue
+  fi
   [[ -f "$dir/$file" ]] || fail "$spec does not contain $file (cache: $dir)"
   cp -u "$dir/$file" "$dest/"
 done

