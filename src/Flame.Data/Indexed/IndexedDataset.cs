@@ -103,15 +103,24 @@ public sealed class IndexedDataset : IDisposable
     /// <summary>The tokens of sequence <paramref name="index"/>.</summary>
     public int[] Sequence(int index)
     {
-        var length = SequenceLengths[index];
-        var tokens = new int[length];
-        var position = SequencePointers[index];
-        for (var i = 0; i < length; i++, position += _elementSize)
+        var tokens = new int[SequenceLengths[index]];
+        Read(index, 0, tokens);
+        return tokens;
+    }
+
+    /// <summary>Copies tokens [from, from + destination.Length) of sequence <paramref name="index"/>.</summary>
+    public void Read(int index, int from, Span<int> destination)
+    {
+        if (from < 0 || from + destination.Length > SequenceLengths[index])
         {
-            tokens[i] = _elementSize == 2 ? _view!.ReadUInt16(position) : _view!.ReadInt32(position);
+            throw new ArgumentOutOfRangeException(nameof(from), $"tokens {from}..{from + destination.Length} of a sequence of {SequenceLengths[index]}");
         }
 
-        return tokens;
+        var position = SequencePointers[index] + (long)from * _elementSize;
+        for (var i = 0; i < destination.Length; i++, position += _elementSize)
+        {
+            destination[i] = _elementSize == 2 ? _view!.ReadUInt16(position) : _view!.ReadInt32(position);
+        }
     }
 
     public void Dispose()
