@@ -12,6 +12,7 @@ public static class TokenizerCommands
     public static Command Create()
     {
         var tokenizer = new Command("tokenizer", "Byte-level BPE tokenizers: tokenizer.json, GPT-2 encoder.json + vocab.bpe folders, .tiktoken files.");
+        tokenizer.Subcommands.Add(CreateTrain());
         tokenizer.Subcommands.Add(CreateEncode());
         tokenizer.Subcommands.Add(CreateBench());
         return tokenizer;
@@ -22,6 +23,29 @@ public static class TokenizerCommands
         Description = "A tokenizer.json, a .tiktoken rank file, or a folder with encoder.json and vocab.bpe.",
         Required = true,
     };
+
+    private static Command CreateTrain()
+    {
+        var inputs = new Option<string[]>("--input") { Description = "Corpus files or folders (text, JSONL, .jsonl.zst, Parquet).", Required = true, AllowMultipleArgumentsPerToken = true };
+        var size = new Option<int>("--vocab-size") { Description = "Vocabulary size including <|endoftext|>.", DefaultValueFactory = _ => 8192 };
+        var textField = new Option<string>("--text-field") { Description = "JSON field / Parquet column holding the text.", DefaultValueFactory = _ => "text" };
+        var output = new Option<FileInfo>("--out") { Description = "The tokenizer.json to write (Hugging Face format).", Required = true };
+        var train = new Command("train", "Learn a byte-level BPE on a corpus and save it as tokenizer.json (loadable by Hugging Face tokenizers).") { inputs, size, textField, output };
+        train.SetAction(parseResult =>
+        {
+            var o = parseResult.InvocationConfiguration.Output;
+            var source = Flame.Data.Readers.CorpusSource.Open(parseResult.GetValue(inputs)!, new Flame.Data.Readers.ReaderOptions(parseResult.GetValue(textField)!));
+            var clock = Stopwatch.StartNew();
+            var target = parseResult.GetValue(size);
+            var bpe = BpeTrainer.Train(source.ReadDocuments().Select(d => d.Text), target,
+                progress: new SyncProgress<int>(n => { if (n % 256 == 0 || n == target - 1) o.Write($"\r  {n}/{target} tokens"); }));
+            TokenizerFiles.SaveHuggingFace(bpe, parseResult.GetValue(output)!.FullName);
+            o.WriteLine();
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {parseResult.GetValue(output)!.FullName}: {bpe.VocabularySize} tokens, {bpe.Merges.Count()} merges in {clock.Elapsed.TotalSeconds:F1} s"));
+            return 0;
+        });
+        return train;
+    }
 
     private static Command CreateEncode()
     {

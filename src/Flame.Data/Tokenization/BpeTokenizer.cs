@@ -24,7 +24,7 @@ public sealed partial class BpeTokenizer : ITokenizer
     /// <param name="merges">Ordered merge rules (GPT-2's vocab.bpe); null means tiktoken-style: a pair's rank is the rank of its concatenation.</param>
     /// <param name="specialTokens">Special tokens by text (e.g. "&lt;|endoftext|&gt;"); never produced by <see cref="Encode"/>.</param>
     public BpeTokenizer(IReadOnlyList<string?> tokens, IReadOnlyList<(string Left, string Right)>? merges, IReadOnlyDictionary<string, int> specialTokens,
-        string? endOfDocument = "<|endoftext|>", bool addPrefixSpace = false)
+        string? endOfDocument = "<|endoftext|>", bool addPrefixSpace = false, bool normalizeNfc = false)
     {
         _tokens = tokens.Select(t => t ?? "").ToArray();
         _ids = new Dictionary<string, int>(tokens.Count, StringComparer.Ordinal);
@@ -41,6 +41,7 @@ public sealed partial class BpeTokenizer : ITokenizer
         SpecialTokens = specialTokens;
         EndOfDocumentId = endOfDocument is not null && specialTokens.TryGetValue(endOfDocument, out var eod) ? eod : null;
         AddPrefixSpace = addPrefixSpace;
+        NormalizeNfc = normalizeNfc;
         VocabularySize = Math.Max(tokens.Count, specialTokens.Count == 0 ? 0 : specialTokens.Values.Max() + 1);
     }
 
@@ -52,6 +53,9 @@ public sealed partial class BpeTokenizer : ITokenizer
 
     public bool AddPrefixSpace { get; }
 
+    /// <summary>Text is NFC-normalised before encoding (GPT-NeoX's tokenizer.json asks for it).</summary>
+    public bool NormalizeNfc { get; }
+
     /// <summary>The byte string of every id (Latin-1 chars = bytes), for saving.</summary>
     public IReadOnlyList<string> Tokens => _tokens;
 
@@ -60,6 +64,11 @@ public sealed partial class BpeTokenizer : ITokenizer
 
     public int[] Encode(string text)
     {
+        if (NormalizeNfc)
+        {
+            text = text.Normalize(NormalizationForm.FormC);
+        }
+
         if (AddPrefixSpace && text.Length > 0 && text[0] != ' ')
         {
             text = " " + text;
@@ -158,6 +167,15 @@ public sealed partial class BpeTokenizer : ITokenizer
     private int PairRank(string left, string right) => _rankByConcatenation
         ? _ids.TryGetValue(left + right, out var rank) ? rank : int.MaxValue
         : _mergeRanks.TryGetValue((left, right), out var merge) ? merge : int.MaxValue;
+
+    /// <summary>The pieces GPT-2's pattern splits a text into (BPE never merges across them).</summary>
+    public static IEnumerable<string> PreTokenize(string text)
+    {
+        foreach (Match match in Pieces().Matches(text))
+        {
+            yield return match.Value;
+        }
+    }
 
     /// <summary>GPT-2's pre-tokenization pattern (also r50k/p50k and GPT-NeoX's ByteLevel).</summary>
     [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+")]

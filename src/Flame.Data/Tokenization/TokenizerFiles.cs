@@ -128,7 +128,7 @@ public static class TokenizerFiles
             specials[added!["content"]!.GetValue<string>()] = added["id"]!.GetValue<int>();
         }
 
-        return Build(vocabulary, merges, specials, byteLevel["add_prefix_space"]?.GetValue<bool>() ?? false);
+        return Build(vocabulary, merges, specials, byteLevel["add_prefix_space"]?.GetValue<bool>() ?? false, normalizer == "NFC");
     }
 
     /// <summary>Writes tokenizer.json in the Hugging Face format (byte-level BPE), atomically.</summary>
@@ -153,7 +153,7 @@ public static class TokenizerFiles
             {
                 ["id"] = s.Value, ["content"] = s.Key, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
             }).ToArray()),
-            ["normalizer"] = null,
+            ["normalizer"] = tokenizer.NormalizeNfc ? new JsonObject { ["type"] = "NFC" } : null,
             ["pre_tokenizer"] = byteLevel.DeepClone(),
             ["post_processor"] = null,
             ["decoder"] = byteLevel.DeepClone(),
@@ -168,7 +168,7 @@ public static class TokenizerFiles
         AtomicFile.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
     }
 
-    private static BpeTokenizer Build(Dictionary<string, int> vocabulary, List<(string, string)> merges, Dictionary<string, int> specials, bool addPrefixSpace)
+    private static BpeTokenizer Build(Dictionary<string, int> vocabulary, List<(string, string)> merges, Dictionary<string, int> specials, bool addPrefixSpace, bool normalizeNfc = false)
     {
         // GPT-2 keeps <|endoftext|> in its vocabulary: it is special, never produced by merging text.
         if (vocabulary.Remove(Latin1(Encoding.UTF8.GetBytes(EndOfText)), out var eod))
@@ -183,7 +183,7 @@ public static class TokenizerFiles
             tokens[id] = token;
         }
 
-        return new BpeTokenizer(tokens, merges, specials, addPrefixSpace: addPrefixSpace);
+        return new BpeTokenizer(tokens, merges, specials, addPrefixSpace: addPrefixSpace, normalizeNfc: normalizeNfc);
     }
 
     private static Dictionary<string, int> ReadVocabulary(string path, JsonObject vocab, string fieldPrefix)

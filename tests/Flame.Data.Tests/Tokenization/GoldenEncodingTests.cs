@@ -66,6 +66,26 @@ public sealed class GoldenEncodingTests
         }
     }
 
+    [TestMethod]
+    public void ANeoXStyleNfcNormalizerIsApplied()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"neox-{Guid.NewGuid():N}.json");
+        try
+        {
+            TokenizerFiles.SaveHuggingFace(Gpt2.Value, path);
+            File.WriteAllText(path, File.ReadAllText(path).Replace("\"normalizer\": null", "\"normalizer\": {\"type\": \"NFC\"}", StringComparison.Ordinal));
+            var nfc = TokenizerFiles.Load(path);
+
+            // "e" + combining acute (NFD) encodes like the precomposed "é" once normalised.
+            CollectionAssert.AreEqual(Gpt2.Value.Encode("caf\u00e9"), nfc.Encode("cafe\u0301"));
+            CollectionAssert.AreNotEqual(Gpt2.Value.Encode("caf\u00e9"), Gpt2.Value.Encode("cafe\u0301"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static void AssertGolden(BpeTokenizer tokenizer, string encoding, int expectedCases)
     {
         var cases = Cases(encoding).ToList();

@@ -1,0 +1,29 @@
+namespace Flame.Cli.Tests;
+
+[TestClass]
+public sealed class TokenizerTrainCommandTests
+{
+    [TestMethod]
+    public void TrainsOnAFolderAndTheResultEncodes()
+    {
+        var folder = Directory.CreateTempSubdirectory("flame-train-tok-").FullName;
+        try
+        {
+            var corpus = Directory.CreateDirectory(Path.Combine(folder, "corpus")).FullName;
+            File.WriteAllText(Path.Combine(corpus, "a.txt"), string.Concat(Enumerable.Repeat("the whale and the sea and the ship ", 50)));
+            File.WriteAllText(Path.Combine(corpus, "b.txt"), "Call me Ishmael.");
+            var output = Path.Combine(folder, "tokenizer.json");
+
+            var result = CliRunner.Run("tokenizer", "train", "--input", corpus, "--vocab-size", "300", "--out", output);
+
+            Assert.AreEqual(0, result.ExitCode, result.Error);
+            StringAssert.Contains(result.Output, "300 tokens");
+            var encoded = CliRunner.Run("tokenizer", "encode", "--tokenizer", output, "--text", " the whale");
+            StringAssert.Contains(encoded.Output, "2 tokens");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
