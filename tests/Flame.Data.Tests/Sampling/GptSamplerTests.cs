@@ -74,6 +74,26 @@ public sealed class GptSamplerTests
     }
 
     [TestMethod]
+    public void BlendingFollowsTheWeightsInEveryPrefix()
+    {
+        // Two "datasets": the even and the odd documents; a 3 : 1 mix.
+        var even = new GptSampler(_dataset, AllDocuments.Where(d => d % 2 == 0).ToArray(), 4, seed: 1);
+        var odd = new GptSampler(_dataset, AllDocuments.Where(d => d % 2 == 1).ToArray(), 4, seed: 1);
+        var blend = new BlendedSampler([even, odd], [3, 1]);
+
+        for (var i = 1; i <= 100; i++)
+        {
+            var window = blend.Next();
+            Assert.IsTrue(Math.Abs(blend.Drawn[0] - 0.75 * i) <= 1, $"after {i} samples: {blend.Drawn[0]} from the first dataset");
+            Assert.AreEqual(blend.Drawn[0] + blend.Drawn[1], i);
+            Assert.AreEqual(5, window.Length);
+        }
+
+        Assert.AreEqual(75, blend.Drawn[0]);
+        Assert.ThrowsExactly<ArgumentException>(() => new BlendedSampler([even], [1, 2]));
+    }
+
+    [TestMethod]
     public void SplitIsByDocumentWithTheRequestedSizes()
     {
         var split = DocumentSplit.Create(200, seed: 5);
