@@ -37,6 +37,27 @@ public sealed class DataCommandTests
     }
 
     [TestMethod]
+    public void TheDemoCorpusIsBuiltAndTokenizedByOneCommand()
+    {
+        var folder = Directory.CreateTempSubdirectory("flame-demo-cli-").FullName;
+        try
+        {
+            var prefix = Path.Combine(folder, "demo");
+            var result = CliRunner.Run("data", "demo", "--out", Path.Combine(folder, "corpus"), "--tokenizer", Gpt2, "--dataset", prefix);
+
+            Assert.AreEqual(0, result.ExitCode, result.Error);
+            StringAssert.Contains(result.Output, "wrote 372 documents");
+            using var dataset = IndexedDataset.Open(prefix);
+            Assert.AreEqual(372, dataset.Count);
+            Assert.IsTrue(dataset.Tokens > 2_000_000, $"{dataset.Tokens} tokens");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void ABadLineStopsTheRunOrIsSkippedAndCounted()
     {
         var folder = Directory.CreateTempSubdirectory("flame-data-cli-").FullName;

