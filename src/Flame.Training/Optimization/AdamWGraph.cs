@@ -1,5 +1,6 @@
+using Flame.ModelGraphs.Builder;
 using Flame.Onnx.Proto;
-using Flame.Onnx.Tensors;
+using DataType = Flame.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace Flame.Training.Optimization;
 
@@ -24,47 +25,45 @@ public static class AdamWGraph
     public const string GradNorm = "grad_norm";
     public const string ClipCoefficient = "clip_coefficient";
 
-    public static ModelProto Build(IReadOnlyList<Parameter> parameters, AdamWSettings settings, int opset = 17)
+    public static ModelProto Build(IReadOnlyList<Parameter> parameters, AdamWSettings settings, int opset = GraphBuilder.DefaultOpset)
     {
-        var g = new OnnxGraphWriter("adamw_step");
-        var lr = g.Input(LearningRate, TensorProto.Types.DataType.Float);
-        var t = g.Input(Step, TensorProto.Types.DataType.Float);
+        var g = new GraphBuilder("adamw_step", opset);
+        Value Scalar(double value) => g.Constant((float)value);
+        var lr = g.Input(LearningRate, DataType.Float);
+        var t = g.Input(Step, DataType.Float);
 
         // Global gradient norm over every parameter.
-        var squares = parameters.Select(p =>
-        {
-            g.Input(p.Gradient, TensorProto.Types.DataType.Float, p.Shape);
-            return g.Op("ReduceSumSquare", [p.Gradient], ("keepdims", 0L));
-        }).ToList();
-        var norm = g.Op("Sqrt", [squares.Count == 1 ? squares[0] : g.Op("Sum", squares)]);
-        g.Output(g.Op("Identity", [norm]), GradNorm);
+        var gradients = parameters.Select(p => g.Input(p.Gradient, DataType.Float, p.Shape.Select(d => (Dim)d).ToArray())).ToList();
+        var sumOfSquares = gradients.Select(grad => g.ReduceSum(g.Mul(grad, grad), Enumerable.Range(0, grad.Rank).Select(a => (long)a).ToArray(), keepDims: false))
+            .Aggregate(g.Add);
+        var norm = g.Sqrt(sumOfSquares);
+        g.Output(norm, GradNorm);
         var clip = settings.MaxGradNorm > 0
-            ? g.Op("Min", [g.Constant(1f), g.Op("Div", [g.Constant((float)settings.MaxGradNorm), g.Op("Add", [norm, g.Constant(1e-6f)])])])
-            : g.Constant(1f);
-        g.Output(g.Op("Identity", [clip]), ClipCoefficient);
+            ? g.Min(Scalar(1), g.Div(Scalar(settings.MaxGradNorm), g.Add(norm, Scalar(1e-6))))
+            : Scalar(1);
+        g.Output(clip, ClipCoefficient);
 
-        // Bias corrections 1 − β^t, shared by all parameters.
-        var correction1 = g.Op("Sub", [g.Constant(1f), g.Op("Pow", [g.Constant((float)settings.Beta1), t])]);
-        var correction2 = g.Op("Sub", [g.Constant(1f), g.Op("Pow", [g.Constant((float)settings.Beta2), t])]);
-        var stepSize = g.Op("Div", [lr, correction1]);
-        var decay = g.Op("Sub", [g.Constant(1f), g.Op("Mul", [lr, g.Constant((float)settings.WeightDecay)])]);
+        // Bias corrections 1 − β^t and the decoupled decay factor, shared by all parameters.
+        var stepSize = g.Div(lr, g.Sub(Scalar(1), g.Pow(Scalar(settings.Beta1), t)));
+        var correction2 = g.Sub(Scalar(1), g.Pow(Scalar(settings.Beta2), t));
+        var decay = g.Sub(Scalar(1), g.Mul(lr, Scalar(settings.WeightDecay)));
 
-        foreach (var p in parameters)
+        foreach (var (p, gradient) in parameters.Zip(gradients))
         {
-            g.Input(p.Name, TensorProto.Types.DataType.Float, p.Shape);
-            g.Input(p.FirstMoment, TensorProto.Types.DataType.Float, p.Shape);
-            g.Input(p.SecondMoment, TensorProto.Types.DataType.Float, p.Shape);
-            var grad = g.Op("Mul", [p.Gradient, clip]);
-            var m = g.Op("Add", [g.Op("Mul", [p.FirstMoment, g.Constant((float)settings.Beta1)]), g.Op("Mul", [grad, g.Constant((float)(1 - settings.Beta1))])]);
-            var v = g.Op("Add", [g.Op("Mul", [p.SecondMoment, g.Constant((float)settings.Beta2)]), g.Op("Mul", [g.Op("Mul", [grad, grad]), g.Constant((float)(1 - settings.Beta2))])]);
-            var denominator = g.Op("Add", [g.Op("Sqrt", [g.Op("Div", [v, correction2])]), g.Constant((float)settings.Epsilon)]);
-            var update = g.Op("Mul", [g.Op("Div", [m, denominator]), stepSize]);
-            var decayed = p.Decays && settings.WeightDecay != 0 ? g.Op("Mul", [p.Name, decay]) : p.Name;
-            g.Output(g.Op("Sub", [decayed, update]), Parameter.Updated(p.Name), p.Shape);
-            g.Output(g.Op("Identity", [m]), Parameter.Updated(p.FirstMoment), p.Shape);
-            g.Output(g.Op("Identity", [v]), Parameter.Updated(p.SecondMoment), p.Shape);
+            var shape = p.Shape.Select(d => (Dim)d).ToArray();
+            var weight = g.Input(p.Name, DataType.Float, shape);
+            var firstMoment = g.Input(p.FirstMoment, DataType.Float, shape);
+            var secondMoment = g.Input(p.SecondMoment, DataType.Float, shape);
+            var grad = g.Mul(gradient, clip);
+            var m = g.Add(g.Mul(firstMoment, Scalar(settings.Beta1)), g.Mul(grad, Scalar(1 - settings.Beta1)));
+            var v = g.Add(g.Mul(secondMoment, Scalar(settings.Beta2)), g.Mul(g.Mul(grad, grad), Scalar(1 - settings.Beta2)));
+            var update = g.Mul(g.Div(m, g.Add(g.Sqrt(g.Div(v, correction2)), Scalar(settings.Epsilon))), stepSize);
+            var decayed = p.Decays && settings.WeightDecay != 0 ? g.Mul(weight, decay) : weight;
+            g.Output(g.Sub(decayed, update), Parameter.Updated(p.Name));
+            g.Output(m, Parameter.Updated(p.FirstMoment));
+            g.Output(v, Parameter.Updated(p.SecondMoment));
         }
 
-        return g.ToModel(opset);
+        return g.ToModel(WeightsAs.Inputs);
     }
 }
