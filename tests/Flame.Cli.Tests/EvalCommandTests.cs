@@ -34,6 +34,40 @@ public sealed class EvalCommandTests
     }
 
     [TestMethod]
+    public void ValidationLossOnAnIndexedDataset()
+    {
+        var folder = Directory.CreateTempSubdirectory("flame-eval-cli-").FullName;
+        try
+        {
+            var gpt2 = Path.Combine(AppContext.BaseDirectory, "testdata", "gpt2");
+            var model = Path.Combine(folder, "m.onnx");
+            CliRunner.Run("model", "export-graph", "--config", "tiny-moe", "--set", "vocab_size=50257", "--set", "layers=2", "--out", model);
+            var corpus = Directory.CreateDirectory(Path.Combine(folder, "corpus")).FullName;
+            for (var d = 0; d < 40; d++)
+            {
+                File.WriteAllText(Path.Combine(corpus, $"{d:D2}.txt"), string.Concat(Enumerable.Repeat($"Document {d} tells of the sea and the whale. ", 20)));
+            }
+
+            var prefix = Path.Combine(folder, "ds");
+            Assert.AreEqual(0, CliRunner.Run("data", "tokenize", "--input", corpus, "--tokenizer", gpt2, "--out", prefix).ExitCode);
+
+            var result = CliRunner.Run("eval", "--model", model, "--tokenizer", gpt2, "--dataset", prefix, "--seq-len", "32", "--windows", "8", "--out", Path.Combine(folder, "eval"));
+
+            Assert.AreEqual(0, result.ExitCode, result.Error);
+            StringAssert.Contains(result.Output, "m / validation: loss");
+            StringAssert.Contains(File.ReadAllText(Path.Combine(folder, "eval", "summary.md")), "| validation | loss |");
+            // An untrained model is close to uniform over the 50,304 outputs: loss near ln(50304) = 10.8.
+            var loss = File.ReadAllLines(Path.Combine(folder, "eval", "results.csv")).Single(l => l.Contains(",validation,", StringComparison.Ordinal) && l.Contains(",loss,", StringComparison.Ordinal));
+            var value = double.Parse(loss.Split(',')[6], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.IsTrue(value is > 9 and < 13, $"loss {value}");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void MissingTaskDataNamesTheExpectedFile()
     {
         var folder = Directory.CreateTempSubdirectory("flame-eval-cli-").FullName;

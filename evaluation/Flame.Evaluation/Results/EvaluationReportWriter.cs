@@ -19,9 +19,9 @@ namespace Flame.Evaluation.Results;
 /// </summary>
 public static class EvaluationReportWriter
 {
-    /// <summary>The metric a task's summary shows: acc_norm where the harness reports it, else acc (perplexity for LAMBADA is in the CSV).</summary>
+    /// <summary>The metric a task's summary shows: acc_norm where the harness reports it, else acc, else (validation) loss.</summary>
     public static string HeadlineMetric(EvaluationCell cell) =>
-        cell.Result.Metrics.ContainsKey("acc_norm") ? "acc_norm" : "acc";
+        cell.Result.Metrics.ContainsKey("acc_norm") ? "acc_norm" : cell.Result.Metrics.ContainsKey("acc") ? "acc" : "loss";
 
     public static void WriteAll(string evalDirectory, IReadOnlyList<EvaluationCell> cells)
     {
@@ -95,7 +95,7 @@ public static class EvaluationReportWriter
 
     public static string AccuracyPlot(IReadOnlyList<EvaluationCell> cells) => new LineChart(
         "Accuracy over training", "training step", "accuracy (acc_norm where reported)",
-        cells.GroupBy(c => c.Result.Task).OrderBy(g => g.Key, StringComparer.Ordinal)
+        cells.Where(c => HeadlineMetric(c) != "loss").GroupBy(c => c.Result.Task).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(task => new Series(task.Key, task.Select(c => ((double)c.Step, c.Result.Metrics[HeadlineMetric(c)].Value)).ToList()))
             .ToList()).ToSvg();
 

@@ -77,31 +77,11 @@ public sealed class OrtLogLikelihoodScorer(InferenceSession model, ITokenizer to
                 // The logits at position p predict token p + 1.
                 var position = tokens.Length - continuation.Length + j;
                 var row = logits.Slice((b * length + position) * vocabulary, vocabulary);
-                total += LogSoftmaxAt(row, continuation[j], out var argmax);
+                total += LogSoftmax.At(row, continuation[j], out var argmax);
                 greedy &= argmax == continuation[j];
             }
 
             results[batch[b]] = new LogLikelihoodResult(total, greedy);
         }
-    }
-
-    private static double LogSoftmaxAt(ReadOnlySpan<float> row, int token, out int argmax)
-    {
-        argmax = 0;
-        for (var v = 1; v < row.Length; v++)
-        {
-            if (row[v] > row[argmax])
-            {
-                argmax = v;
-            }
-        }
-
-        double max = row[argmax], sum = 0;
-        foreach (var value in row)
-        {
-            sum += Math.Exp(value - max);
-        }
-
-        return row[token] - max - Math.Log(sum);
     }
 }

@@ -27,28 +27,38 @@ public static class EvalCommand
             Description = $"Comma-separated tasks ({string.Join(", ", TaskRegistry.All.Select(t => t.Name))}); \"flame\" = FLAME-MoE's six.",
             DefaultValueFactory = _ => "flame",
         };
-        var data = new Option<DirectoryInfo>("--data") { Description = "Folder with one subfolder of dataset files per task (docs/evaluation.md).", Required = true };
+        var data = new Option<DirectoryInfo?>("--data") { Description = "Folder with one subfolder of dataset files per task (docs/evaluation.md); without it only --dataset is evaluated." };
+        var dataset = new Option<string?>("--dataset") { Description = "An indexed dataset prefix: also report loss and perplexity on its validation split." };
+        var split = new Option<string>("--split") { Description = "train,valid,test weights of the split by document (seeded like training).", DefaultValueFactory = _ => "90,5,5" };
+        var sequence = new Option<int>("--seq-len") { Description = "Tokens per validation window.", DefaultValueFactory = _ => 256 };
+        var windows = new Option<int>("--windows") { Description = "Validation windows to score (at most).", DefaultValueFactory = _ => 64 };
         var output = new Option<DirectoryInfo>("--out") { Description = "Where results go (cells, results.csv, results.json per model, summary.md, accuracy.svg).", Required = true };
         var shots = new Option<int?>("--shots") { Description = "Few-shot examples for every task (default: each task's FLAME-MoE setting)." };
         var maxLength = new Option<int>("--max-length") { Description = "Context window in tokens; longer prompts are cut from the left.", DefaultValueFactory = _ => 2048 };
         var limit = new Option<int?>("--limit") { Description = "Score only the first N documents of each task (for a quick look)." };
         var command = new Command("eval", "Evaluate models on zero/few-shot tasks with lm-evaluation-harness's prompts and metrics; finished cells are skipped on a re-run.")
         {
-            models, tokenizer, tasks, data, output, shots, maxLength, limit,
+            models, tokenizer, tasks, data, output, shots, maxLength, limit, dataset, split, sequence, windows,
         };
         command.SetAction(parseResult =>
         {
             var o = parseResult.InvocationConfiguration.Output;
             var bpe = TokenizerFiles.Load(parseResult.GetValue(tokenizer)!);
-            var taskNames = parseResult.GetValue(tasks)! == "flame" ? TaskRegistry.FlameMoeSuite : parseResult.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var dataRoot = parseResult.GetValue(data)?.FullName;
+            var taskNames = dataRoot is null ? [] : parseResult.GetValue(tasks)! == "flame" ? TaskRegistry.FlameMoeSuite : parseResult.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             var selected = taskNames.Select(TaskRegistry.Get).ToList();
-            var dataRoot = parseResult.GetValue(data)!.FullName;
+            var validation = parseResult.GetValue(dataset);
+            if (dataRoot is null && validation is null)
+            {
+                throw new ArgumentException("nothing to evaluate: give --data (task files) and/or --dataset (an indexed dataset for validation loss)");
+            }
             var store = new EvaluationStore(parseResult.GetValue(output)!.FullName);
             foreach (var (file, index) in parseResult.GetValue(models)!.Select((f, i) => (f, i)))
             {
                 var name = Path.GetFileNameWithoutExtension(file.Name);
                 var pending = selected.Where(t => !store.Has(name, t.Name)).ToList();
-                if (pending.Count == 0)
+                var validationPending = validation is not null && !store.Has(name, "validation");
+                if (pending.Count == 0 && !validationPending)
                 {
                     o.WriteLine($"{name}: every task already evaluated");
                     continue;
@@ -56,16 +66,27 @@ public static class EvalCommand
 
                 using var session = new InferenceSession(FunctionInliner.Inline(Flame.Onnx.Models.OnnxModelFile.Load(file.FullName)).ToByteArray());
                 var scorer = new OrtLogLikelihoodScorer(session, bpe, parseResult.GetValue(maxLength));
+                if (validationPending)
+                {
+                    using var indexed = Flame.Data.Indexed.IndexedDataset.Open(validation!);
+                    var (train, valid) = Flame.Data.Sampling.DocumentSplit.Parse(parseResult.GetValue(split)!);
+                    var documents = Flame.Data.Sampling.DocumentSplit.Create(indexed.Count, train: train, valid: valid).Valid;
+                    var loss = DatasetLoss.Evaluate(session, indexed, documents, parseResult.GetValue(sequence), parseResult.GetValue(windows));
+                    store.Save(new EvaluationCell(name, index, loss));
+                    o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  {name} / validation: loss {loss.Metrics["loss"].Value:F4} ± {loss.Metrics["loss"].StandardError:F4}, perplexity {loss.Metrics["perplexity"].Value:F2} ({loss.Documents} windows)"));
+                }
+
                 foreach (var task in pending)
                 {
-                    var docs = TaskDataFiles.Load(task, dataRoot, task.EvaluationSplit);
+                    var docs = TaskDataFiles.Load(task, dataRoot!, task.EvaluationSplit);
                     if (parseResult.GetValue(limit) is { } n)
                     {
                         docs = docs.Take(n).ToList();
                     }
 
                     var taskShots = parseResult.GetValue(shots) ?? task.DefaultShots;
-                    var pool = taskShots > 0 ? TaskDataFiles.Load(task, dataRoot, task.FewShotSplit) : [];
+                    var pool = taskShots > 0 ? TaskDataFiles.Load(task, dataRoot!, task.FewShotSplit) : [];
                     var requests = docs.Sum(d => d.Choices.Count);
                     var result = TaskEvaluator.Evaluate(new PromptBuilder(task, pool, taskShots), docs, scorer,
                         new SyncProgress<int>(done => { if (done == requests || done % 256 == 0) o.Write($"\r  {name} / {task.Name}: {done}/{requests} requests"); }));
