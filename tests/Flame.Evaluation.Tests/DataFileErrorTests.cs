@@ -57,6 +57,39 @@ public sealed class DataFileErrorTests
     }
 
     [TestMethod]
+    public void ParquetFilesAsTheHubPublishesThemReadLikeJsonLines()
+    {
+        // Written by DuckDB from the ARC fixture, with ARC's nested choices struct.
+        var folder = Directory.CreateDirectory(Path.Combine(_root, "arc_easy")).FullName;
+        var jsonl = Path.Combine(AppContext.BaseDirectory, "Fixtures", "arc_easy", "test.jsonl");
+        using (var database = Flame.Native.DuckDb.DuckDbDatabase.Open())
+        using (var connection = database.Connect())
+        {
+            connection.Execute($"COPY (SELECT * FROM read_json('{jsonl}')) TO '{Path.Combine(folder, "test-00000-of-00001.parquet")}' (FORMAT PARQUET)");
+        }
+
+        var fromParquet = TaskDataFiles.Load(new ArcTask(false), _root, "test");
+        var fromJson = TaskDataFiles.Load(new ArcTask(false), Path.Combine(AppContext.BaseDirectory, "Fixtures"), "test");
+        Assert.HasCount(2, fromParquet);
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.AreEqual(fromJson[i].Text, fromParquet[i].Text);
+            CollectionAssert.AreEqual(fromJson[i].Choices.ToArray(), fromParquet[i].Choices.ToArray());
+            Assert.AreEqual(fromJson[i].Gold, fromParquet[i].Gold);
+        }
+    }
+
+    [TestMethod]
+    public void ACorruptParquetFileIsNamed()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_root, "piqa")).FullName;
+        var file = Path.Combine(folder, "validation.parquet");
+        File.WriteAllBytes(file, [1, 2, 3, 4]);
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => TaskDataFiles.Load(new PiqaTask(), _root, "validation"));
+        StringAssert.Contains(error.Message, file);
+    }
+
+    [TestMethod]
     public void UnknownTaskListsTheKnownOnes()
     {
         var error = Assert.ThrowsExactly<ArgumentException>(() => TaskRegistry.Get("mmlu"));

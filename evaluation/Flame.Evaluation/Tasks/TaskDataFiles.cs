@@ -6,7 +6,8 @@ namespace Flame.Evaluation.Tasks;
 /// <summary>
 /// Finds and reads a task's dataset files under the folder the user names with --data:
 /// <c>DATA/&lt;task&gt;/&lt;split&gt;*.jsonl</c> (one JSON object per line, the Hugging Face
-/// datasets' JSON export). docs/evaluation.md lists the files and fields per task.
+/// datasets' JSON export) or <c>&lt;split&gt;*.parquet</c> (as the Hub publishes them, read
+/// through DuckDB). docs/evaluation.md lists the files and fields per task.
 /// </summary>
 public static class TaskDataFiles
 {
@@ -19,14 +20,15 @@ public static class TaskDataFiles
         var folder = Path.Combine(dataRoot, task.Name);
         var files = Directory.Exists(folder)
             ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
-                .Where(f => Path.GetFileName(f).StartsWith(split, StringComparison.Ordinal) && f.EndsWith(".jsonl", StringComparison.Ordinal))
+                .Where(f => Path.GetFileName(f).StartsWith(split, StringComparison.Ordinal)
+                    && (f.EndsWith(".jsonl", StringComparison.Ordinal) || f.EndsWith(".parquet", StringComparison.Ordinal)))
                 .Order(StringComparer.Ordinal)
                 .ToList()
             : [];
         return files.Count > 0
             ? files
             : throw new FileNotFoundException(
-                $"no {split} data for task {task.Name}: expected {Path.Combine(folder, split)}.jsonl (or {split}-*.jsonl shards) "
+                $"no {split} data for task {task.Name}: expected {Path.Combine(folder, split)}.jsonl or .parquet (or {split}-*.jsonl/.parquet shards) "
                 + $"with the fields {string.Join(", ", task.Fields)}; see docs/evaluation.md");
     }
 
@@ -36,6 +38,12 @@ public static class TaskDataFiles
         var docs = new List<FormattedDoc>();
         foreach (var file in Find(task, dataRoot, split))
         {
+            if (file.EndsWith(".parquet", StringComparison.Ordinal))
+            {
+                docs.AddRange(ParquetRows(file).Select(row => task.Format(row)));
+                continue;
+            }
+
             using var reader = new StreamReader(file, StrictUtf8);
             var lineNumber = 0;
             while (true)
@@ -79,5 +87,35 @@ public static class TaskDataFiles
         }
 
         return docs;
+    }
+
+    // Each Parquet row becomes the same JSON object a JSONL export would hold (DuckDB's to_json), so one formatter serves both.
+    private static IEnumerable<TaskRecord> ParquetRows(string file)
+    {
+        using var database = Flame.Native.DuckDb.DuckDbDatabase.Open();
+        using var connection = database.Connect();
+        List<string> rows = [];
+        try
+        {
+            using var reader = connection.Query($"SELECT to_json(t)::VARCHAR FROM read_parquet('{file.Replace("'", "''", StringComparison.Ordinal)}') t");
+            foreach (var chunk in reader.Chunks())
+            {
+                var column = chunk.Column(0);
+                for (var r = 0; r < chunk.RowCount; r++)
+                {
+                    rows.Add(column.GetString(r) ?? "{}");
+                }
+            }
+        }
+        catch (Flame.Native.DuckDb.DuckDbException e)
+        {
+            throw new InvalidDataException($"{file}: not a readable Parquet file ({e.Message})", e);
+        }
+
+        for (var r = 0; r < rows.Count; r++)
+        {
+            using var json = JsonDocument.Parse(rows[r]);
+            yield return new TaskRecord(json.RootElement.Clone(), $"{file}, row {r + 1}");
+        }
     }
 }
