@@ -34,6 +34,42 @@ public sealed class EvalCommandTests
     }
 
     [TestMethod]
+    public void EvaluatesEveryCheckpointOfARunOverTrainingSteps()
+    {
+        var run = Directory.CreateTempSubdirectory("flame-eval-run-").FullName;
+        try
+        {
+            var config = Flame.ModelGraphs.Config.ModelConfigs.Load("tiny-moe", ["vocab_size=50257", "layers=2"]);
+            var store = new Flame.Training.Checkpoints.CheckpointStore(run, keepLast: 5);
+            foreach (var (step, seed) in new[] { (100L, 1UL), (200L, 2UL) })
+            {
+                store.Save(new Flame.Training.Checkpoints.CheckpointState { Step = step, TokensSeen = step * 512, Config = System.Text.Json.JsonSerializer.SerializeToNode(config)! },
+                    Flame.Training.Checkpoints.CheckpointForward.InitialWeights(config, seed), []);
+            }
+
+            Flame.Data.Tokenization.TokenizerFiles.SaveHuggingFace(
+                Flame.Data.Tokenization.TokenizerFiles.Load(Path.Combine(AppContext.BaseDirectory, "testdata", "gpt2")), Path.Combine(run, "tokenizer.json"));
+            var output = Path.Combine(run, "eval");
+
+            var result = CliRunner.Run("eval", "--run", run, "--tasks", "piqa,boolq", "--data", Path.Combine(AppContext.BaseDirectory, "Fixtures"), "--out", output, "--shots", "0");
+
+            Assert.AreEqual(0, result.ExitCode, result.Error);
+            var csv = File.ReadAllLines(Path.Combine(output, "results.csv"));
+            Assert.IsTrue(csv.Any(l => l.StartsWith("iter_0000100,100,piqa,", StringComparison.Ordinal)));
+            Assert.IsTrue(csv.Any(l => l.StartsWith("iter_0000200,200,boolq,", StringComparison.Ordinal)));
+            StringAssert.Contains(File.ReadAllText(Path.Combine(output, "summary.md")), "| task | metric | iter_0000100 | iter_0000200 |");
+
+            var unknown = CliRunner.Run("eval", "--run", run, "--checkpoints", "iter_0000300", "--tasks", "piqa", "--data", Path.Combine(AppContext.BaseDirectory, "Fixtures"), "--out", output);
+            Assert.AreEqual(1, unknown.ExitCode);
+            StringAssert.Contains(unknown.Error, "iter_0000100, iter_0000200");
+        }
+        finally
+        {
+            Directory.Delete(run, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void ValidationLossOnAnIndexedDataset()
     {
         var folder = Directory.CreateTempSubdirectory("flame-eval-cli-").FullName;

@@ -18,10 +18,11 @@ public static class EvalCommand
         var models = new Option<FileInfo[]>("--model")
         {
             Description = "Forward graphs to evaluate (.onnx with input_ids → logits, e.g. from `flame model export-graph`); repeat for several.",
-            Required = true,
             AllowMultipleArgumentsPerToken = true,
         };
-        var tokenizer = new Option<string>("--tokenizer") { Description = "The models' tokenizer (tokenizer.json, .tiktoken, or a GPT-2 folder).", Required = true };
+        var run = new Option<DirectoryInfo?>("--run") { Description = "A training run folder: evaluate its checkpoints (RUN/checkpoints/iter_NNNNNNN)." };
+        var checkpoints = new Option<string>("--checkpoints") { Description = "With --run: \"all\" or a comma-separated list of checkpoint names or steps.", DefaultValueFactory = _ => "all" };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "The models' tokenizer (tokenizer.json, .tiktoken, or a GPT-2 folder); default with --run: RUN/tokenizer.json." };
         var tasks = new Option<string>("--tasks")
         {
             Description = $"Comma-separated tasks ({string.Join(", ", TaskRegistry.All.Select(t => t.Name))}); \"flame\" = FLAME-MoE's six.",
@@ -38,12 +39,15 @@ public static class EvalCommand
         var limit = new Option<int?>("--limit") { Description = "Score only the first N documents of each task (for a quick look)." };
         var command = new Command("eval", "Evaluate models on zero/few-shot tasks with lm-evaluation-harness's prompts and metrics; finished cells are skipped on a re-run.")
         {
-            models, tokenizer, tasks, data, output, shots, maxLength, limit, dataset, split, sequence, windows,
+            models, run, checkpoints, tokenizer, tasks, data, output, shots, maxLength, limit, dataset, split, sequence, windows,
         };
         command.SetAction(parseResult =>
         {
             var o = parseResult.InvocationConfiguration.Output;
-            var bpe = TokenizerFiles.Load(parseResult.GetValue(tokenizer)!);
+            var runFolder = parseResult.GetValue(run)?.FullName;
+            var evaluated = EvaluatedModels(parseResult.GetValue(models) ?? [], runFolder, parseResult.GetValue(checkpoints)!);
+            var bpe = TokenizerFiles.Load(parseResult.GetValue(tokenizer) ?? (runFolder is not null ? Path.Combine(runFolder, "tokenizer.json")
+                : throw new ArgumentException("--tokenizer is required unless --run names a run with its tokenizer.json")));
             var dataRoot = parseResult.GetValue(data)?.FullName;
             var taskNames = dataRoot is null ? [] : parseResult.GetValue(tasks)! == "flame" ? TaskRegistry.FlameMoeSuite : parseResult.GetValue(tasks)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             var selected = taskNames.Select(TaskRegistry.Get).ToList();
@@ -53,9 +57,8 @@ public static class EvalCommand
                 throw new ArgumentException("nothing to evaluate: give --data (task files) and/or --dataset (an indexed dataset for validation loss)");
             }
             var store = new EvaluationStore(parseResult.GetValue(output)!.FullName);
-            foreach (var (file, index) in parseResult.GetValue(models)!.Select((f, i) => (f, i)))
+            foreach (var (name, index, load) in evaluated)
             {
-                var name = Path.GetFileNameWithoutExtension(file.Name);
                 var pending = selected.Where(t => !store.Has(name, t.Name)).ToList();
                 var validationPending = validation is not null && !store.Has(name, "validation");
                 if (pending.Count == 0 && !validationPending)
@@ -64,7 +67,7 @@ public static class EvalCommand
                     continue;
                 }
 
-                using var session = new InferenceSession(FunctionInliner.Inline(Flame.Onnx.Models.OnnxModelFile.Load(file.FullName)).ToByteArray());
+                using var session = new InferenceSession(FunctionInliner.Inline(load()).ToByteArray());
                 var scorer = new OrtLogLikelihoodScorer(session, bpe, parseResult.GetValue(maxLength));
                 if (validationPending)
                 {
@@ -102,5 +105,30 @@ public static class EvalCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>What to evaluate, in order: model files (steps 0, 1, ...), then a run's checkpoints (their steps).</summary>
+    private static List<(string Name, long Step, Func<Flame.Onnx.Proto.ModelProto> Load)> EvaluatedModels(FileInfo[] files, string? run, string checkpoints)
+    {
+        var models = files.Select((f, i) => (Path.GetFileNameWithoutExtension(f.Name), (long)i, (Func<Flame.Onnx.Proto.ModelProto>)(() => Flame.Onnx.Models.OnnxModelFile.Load(f.FullName)))).ToList();
+        if (run is not null)
+        {
+            var store = new Flame.Training.Checkpoints.CheckpointStore(run);
+            var steps = store.Steps();
+            if (steps.Count == 0)
+            {
+                throw new ArgumentException($"{store.Folder} has no complete checkpoints (iter_NNNNNNN with state.json)");
+            }
+
+            var wanted = checkpoints == "all" ? steps : checkpoints.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(c => long.TryParse(c.StartsWith("iter_", StringComparison.Ordinal) ? c[5..] : c, out var step) && steps.Contains(step)
+                    ? step
+                    : throw new ArgumentException($"checkpoint '{c}' is not in {store.Folder}; it has {string.Join(", ", steps.Select(Flame.Training.Checkpoints.CheckpointStore.NameOf))}"))
+                .ToList();
+            models.AddRange(wanted.Select(step => (Flame.Training.Checkpoints.CheckpointStore.NameOf(step), step,
+                (Func<Flame.Onnx.Proto.ModelProto>)(() => Flame.Training.Checkpoints.CheckpointForward.Build(store.Load(step))))));
+        }
+
+        return models.Count > 0 ? models : throw new ArgumentException("nothing to evaluate: give --model files and/or --run");
     }
 }
