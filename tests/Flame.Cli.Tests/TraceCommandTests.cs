@@ -36,4 +36,41 @@ public sealed class TraceCommandTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [TestMethod]
+    public void TracesARunsCheckpointsOnItsDatasetsTestSplit()
+    {
+        var run = Directory.CreateTempSubdirectory("flame-trace-run-").FullName;
+        try
+        {
+            var gpt2 = Path.Combine(AppContext.BaseDirectory, "testdata", "gpt2");
+            var config = Flame.ModelGraphs.Config.ModelConfigs.Load("tiny-moe", ["vocab_size=50257"]);
+            var store = new Flame.Training.Checkpoints.CheckpointStore(run, keepLast: 5);
+            foreach (var step in new[] { 10L, 20L })
+            {
+                store.Save(new Flame.Training.Checkpoints.CheckpointState { Step = step, TokensSeen = 0, Config = System.Text.Json.JsonSerializer.SerializeToNode(config)! },
+                    Flame.Training.Checkpoints.CheckpointForward.InitialWeights(config, (ulong)step), []);
+            }
+
+            var corpus = Directory.CreateDirectory(Path.Combine(run, "corpus")).FullName;
+            for (var d = 0; d < 60; d++)
+            {
+                File.WriteAllText(Path.Combine(corpus, $"{d:D2}.txt"), string.Concat(Enumerable.Repeat($"Chapter {d}: the whale, the sea, the ship. ", 10)));
+            }
+
+            var prefix = Path.Combine(run, "ds");
+            Assert.AreEqual(0, CliRunner.Run("data", "tokenize", "--input", corpus, "--tokenizer", gpt2, "--out", prefix).ExitCode);
+            var traces = Path.Combine(run, "traces");
+
+            var result = CliRunner.Run("trace", "--run", run, "--dataset", prefix, "--tokens", "256", "--seq-len", "32", "--out", traces);
+
+            Assert.AreEqual(0, result.ExitCode, result.Error);
+            StringAssert.Contains(result.Output, "traced 256 tokens through iter_0000010 as iter_0000010");
+            Assert.IsTrue(File.Exists(Path.Combine(traces, "actives", "iter_0000020", "layer_02.parquet")));
+        }
+        finally
+        {
+            Directory.Delete(run, recursive: true);
+        }
+    }
 }

@@ -16,52 +16,97 @@ public static class TraceCommand
         var models = new Option<FileInfo[]>("--model")
         {
             Description = "Forward graphs in training order (each becomes a checkpoint iter_NNNNNNN); repeat for several.",
-            Required = true,
             AllowMultipleArgumentsPerToken = true,
         };
+        var run = new Option<DirectoryInfo?>("--run") { Description = "A training run: trace all its checkpoints (named and numbered by their steps)." };
+        var dataset = new Option<string?>("--dataset") { Description = "Held-out tokens from the test split of this indexed dataset (split by document, seeded as training)." };
+        var split = new Option<string>("--split") { Description = "train,valid,test weights of the split by document.", DefaultValueFactory = _ => "90,5,5" };
         var steps = new Option<long[]>("--step") { Description = "Training step of each model, in the same order (default 1, 2, 3, ...).", AllowMultipleArgumentsPerToken = true };
-        var tokenizer = new Option<string>("--tokenizer") { Description = "The models' tokenizer.", Required = true };
-        var input = new Option<FileInfo>("--text") { Description = "Held-out text to trace (UTF-8).", Required = true };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "The models' tokenizer (with --text; default with --run: RUN/tokenizer.json)." };
+        var input = new Option<FileInfo?>("--text") { Description = "Held-out text to trace (UTF-8), instead of --dataset." };
         var tokens = new Option<int>("--tokens") { Description = "Tokens to trace.", DefaultValueFactory = _ => 65_536 };
         var sequence = new Option<int>("--seq-len") { Description = "Tokens per sequence.", DefaultValueFactory = _ => 256 };
         var output = new Option<DirectoryInfo>("--out") { Description = "The traces folder (actives/, samples/).", Required = true };
         var command = new Command("trace", "Write routing traces (actives/iter_NNNNNNN/layer_NN.parquet, samples/samples.parquet) for `flame analyze`.")
         {
-            models, steps, tokenizer, input, tokens, sequence, output,
+            models, run, steps, tokenizer, input, dataset, split, tokens, sequence, output,
         };
         command.SetAction(parseResult =>
         {
             var o = parseResult.InvocationConfiguration.Output;
-            var files = parseResult.GetValue(models)!;
+            var files = parseResult.GetValue(models) ?? [];
             var stepValues = parseResult.GetValue(steps) is { Length: > 0 } given
                 ? given.Length == files.Length ? given : throw new ArgumentException($"--step gives {given.Length} steps for {files.Length} models")
                 : files.Select((_, i) => (long)i + 1).ToArray();
-            var seqLen = parseResult.GetValue(sequence);
-            var ids = TokenizerFiles.Load(parseResult.GetValue(tokenizer)!).Encode(File.ReadAllText(parseResult.GetValue(input)!.FullName));
-            var wanted = Math.Min(parseResult.GetValue(tokens), ids.Length) / seqLen * seqLen;
-            if (wanted == 0)
+            var traced = files.Select((f, i) => ($"iter_{stepValues[i]:D7}", f.Name, (Func<Flame.Onnx.Proto.ModelProto>)(() => OnnxModelFile.Load(f.FullName)))).ToList();
+            var runFolder = parseResult.GetValue(run)?.FullName;
+            if (runFolder is not null)
             {
-                throw new ArgumentException($"{parseResult.GetValue(input)!.FullName} has {ids.Length} tokens, fewer than one sequence of {seqLen}");
+                var store = new Flame.Training.Checkpoints.CheckpointStore(runFolder);
+                traced.AddRange(store.Steps().Select(step => (Flame.Training.Checkpoints.CheckpointStore.NameOf(step), Flame.Training.Checkpoints.CheckpointStore.NameOf(step),
+                    (Func<Flame.Onnx.Proto.ModelProto>)(() => Flame.Training.Checkpoints.CheckpointForward.Build(store.Load(step))))));
             }
 
-            var traced = ids.AsSpan(0, wanted).ToArray();
-            using var writer = new TraceWriter(parseResult.GetValue(output)!.FullName);
-            writer.WriteSamples(traced);
-            for (var m = 0; m < files.Length; m++)
+            if (traced.Count == 0)
             {
-                using var session = new InferenceSession(FunctionInliner.Inline(OnnxModelFile.Load(files[m].FullName)).ToByteArray());
-                var checkpoint = $"iter_{stepValues[m]:D7}";
-                foreach (var layer in TraceExtractor.Extract(session, traced, seqLen))
+                throw new ArgumentException("nothing to trace: give --model files and/or --run");
+            }
+
+            var seqLen = parseResult.GetValue(sequence);
+            var ids = HeldOutTokens(parseResult.GetValue(input), parseResult.GetValue(dataset), parseResult.GetValue(split)!,
+                parseResult.GetValue(tokenizer) ?? (runFolder is not null ? Path.Combine(runFolder, "tokenizer.json") : null), parseResult.GetValue(tokens));
+            var wanted = ids.Length / seqLen * seqLen;
+            if (wanted == 0)
+            {
+                throw new ArgumentException($"{ids.Length} held-out tokens do not fill one sequence of {seqLen}");
+            }
+
+            var heldOut = ids.AsSpan(0, wanted).ToArray();
+            using var writer = new TraceWriter(parseResult.GetValue(output)!.FullName);
+            writer.WriteSamples(heldOut);
+            foreach (var (checkpoint, source, load) in traced)
+            {
+                using var session = new InferenceSession(FunctionInliner.Inline(load()).ToByteArray());
+                foreach (var layer in TraceExtractor.Extract(session, heldOut, seqLen))
                 {
                     writer.WriteLayer(checkpoint, layer.Layer, layer.Indices, layer.Scores, layer.TopK);
                 }
 
-                o.WriteLine($"traced {wanted:N0} tokens through {files[m].Name} as {checkpoint}");
+                o.WriteLine($"traced {wanted:N0} tokens through {source} as {checkpoint}");
             }
 
             o.WriteLine($"wrote {writer.Folder}; next: flame analyze --traces {writer.Folder}");
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The first tokens of the dataset's test split (documents in order), or of the text file encoded.</summary>
+    private static int[] HeldOutTokens(FileInfo? text, string? dataset, string split, string? tokenizer, int count)
+    {
+        if (dataset is not null)
+        {
+            using var indexed = Flame.Data.Indexed.IndexedDataset.Open(dataset);
+            var (train, valid) = Flame.Data.Sampling.DocumentSplit.Parse(split);
+            var tokens = new List<int>(count);
+            foreach (var document in Flame.Data.Sampling.DocumentSplit.Create(indexed.Count, train: train, valid: valid).Test)
+            {
+                tokens.AddRange(indexed.Sequence(document).Take(count - tokens.Count));
+                if (tokens.Count == count)
+                {
+                    break;
+                }
+            }
+
+            return [.. tokens];
+        }
+
+        if (text is null || tokenizer is null)
+        {
+            throw new ArgumentException("held-out tokens come from --dataset PREFIX, or from --text FILE with --tokenizer");
+        }
+
+        var ids = TokenizerFiles.Load(tokenizer).Encode(File.ReadAllText(text.FullName));
+        return ids[..Math.Min(count, ids.Length)];
     }
 }
