@@ -67,10 +67,7 @@ public static class TraceCommand
             foreach (var (checkpoint, source, load) in traced)
             {
                 using var session = new InferenceSession(FunctionInliner.Inline(load()).ToByteArray());
-                foreach (var layer in TraceExtractor.Extract(session, heldOut, seqLen))
-                {
-                    writer.WriteLayer(checkpoint, layer.Layer, layer.Indices, layer.Scores, layer.TopK);
-                }
+                TraceExtractor.Extract(session, heldOut, seqLen, writer, checkpoint);
 
                 o.WriteLine($"traced {wanted:N0} tokens through {source} as {checkpoint}");
             }
