@@ -16,8 +16,12 @@ public sealed partial class BpeTokenizer : ITokenizer
 
     private readonly Dictionary<string, int> _ids;
     private readonly string[] _tokens;
-    private readonly Dictionary<(string, string), int> _mergeRanks;
-    private readonly bool _rankByConcatenation;
+    private readonly int[] _byteIds = new int[256];
+    private readonly List<(string Left, string Right)> _merges;
+
+    // (left id, right id) → (rank, merged id): the whole merge table in integers, so encoding
+    // allocates no strings. Merge files rank by line; tiktoken ranks a pair by its concatenation.
+    private readonly Dictionary<(int, int), (int Rank, int Merged)> _pairs;
     private readonly ConcurrentDictionary<string, int[]> _cache = new();
 
     /// <param name="tokens">Byte strings by id (Latin-1 chars = bytes); null entries are ids the vocabulary skips.</param>
@@ -36,8 +40,13 @@ public sealed partial class BpeTokenizer : ITokenizer
             }
         }
 
-        _rankByConcatenation = merges is null;
-        _mergeRanks = merges is null ? [] : merges.Select((m, rank) => (m, rank)).GroupBy(p => p.m).ToDictionary(g => g.Key, g => g.First().rank);
+        for (var b = 0; b < 256; b++)
+        {
+            _byteIds[b] = _ids.TryGetValue(((char)b).ToString(), out var id) ? id : -1;
+        }
+
+        _merges = merges?.ToList() ?? [];
+        _pairs = merges is null ? PairsByConcatenation() : PairsFromMerges(merges);
         SpecialTokens = specialTokens;
         EndOfDocumentId = endOfDocument is not null && specialTokens.TryGetValue(endOfDocument, out var eod) ? eod : null;
         AddPrefixSpace = addPrefixSpace;
@@ -60,7 +69,7 @@ public sealed partial class BpeTokenizer : ITokenizer
     public IReadOnlyList<string> Tokens => _tokens;
 
     /// <summary>The merge rules in rank order (empty for a tiktoken-style vocabulary).</summary>
-    public IEnumerable<(string Left, string Right)> Merges => _mergeRanks.OrderBy(m => m.Value).Select(m => m.Key);
+    public IEnumerable<(string Left, string Right)> Merges => _merges;
 
     public int[] Encode(string text)
     {
@@ -124,11 +133,15 @@ public sealed partial class BpeTokenizer : ITokenizer
         }
 
         var bytes = Encoding.UTF8.GetBytes(piece);
-        var parts = bytes.Select(b => ((char)b).ToString()).ToList();
-        Merge(parts);
+        var parts = new List<int>(bytes.Length);
+        foreach (var b in bytes)
+        {
+            parts.Add(_byteIds[b] >= 0 ? _byteIds[b] : throw new InvalidOperationException(
+                $"the vocabulary has no token for the byte {b:x2}: it is not a complete byte-level vocabulary"));
+        }
 
-        var ids = parts.Select(p => _ids.TryGetValue(p, out var id) ? id : throw new InvalidOperationException(
-            $"the vocabulary has no token for the bytes [{string.Join(' ', p.Select(c => ((int)c).ToString("x2")))}]: it is not a complete byte-level vocabulary")).ToArray();
+        Merge(parts);
+        var ids = parts.ToArray();
         if (_cache.Count < CacheLimit)
         {
             _cache.TryAdd(piece, ids);
@@ -138,19 +151,18 @@ public sealed partial class BpeTokenizer : ITokenizer
     }
 
     // Repeatedly merge the adjacent pair of lowest rank (the leftmost among equals).
-    private void Merge(List<string> parts)
+    private void Merge(List<int> parts)
     {
         while (parts.Count > 1)
         {
             var best = -1;
             var bestRank = int.MaxValue;
+            var merged = 0;
             for (var i = 0; i < parts.Count - 1; i++)
             {
-                var rank = PairRank(parts[i], parts[i + 1]);
-                if (rank < bestRank)
+                if (_pairs.TryGetValue((parts[i], parts[i + 1]), out var pair) && pair.Rank < bestRank)
                 {
-                    bestRank = rank;
-                    best = i;
+                    (bestRank, merged, best) = (pair.Rank, pair.Merged, i);
                 }
             }
 
@@ -159,14 +171,43 @@ public sealed partial class BpeTokenizer : ITokenizer
                 return;
             }
 
-            parts[best] += parts[best + 1];
+            parts[best] = merged;
             parts.RemoveAt(best + 1);
         }
     }
 
-    private int PairRank(string left, string right) => _rankByConcatenation
-        ? _ids.TryGetValue(left + right, out var rank) ? rank : int.MaxValue
-        : _mergeRanks.TryGetValue((left, right), out var merge) ? merge : int.MaxValue;
+    private Dictionary<(int, int), (int, int)> PairsFromMerges(IReadOnlyList<(string Left, string Right)> merges)
+    {
+        var pairs = new Dictionary<(int, int), (int, int)>(merges.Count);
+        for (var rank = 0; rank < merges.Count; rank++)
+        {
+            var (left, right) = merges[rank];
+            if (_ids.TryGetValue(left, out var l) && _ids.TryGetValue(right, out var r) && _ids.TryGetValue(left + right, out var m))
+            {
+                pairs.TryAdd((l, r), (rank, m));
+            }
+        }
+
+        return pairs;
+    }
+
+    // tiktoken: a pair's rank is its concatenation's rank (= id); every split of every token is a possible pair.
+    private Dictionary<(int, int), (int, int)> PairsByConcatenation()
+    {
+        var pairs = new Dictionary<(int, int), (int, int)>();
+        foreach (var (token, id) in _ids)
+        {
+            for (var split = 1; split < token.Length; split++)
+            {
+                if (_ids.TryGetValue(token[..split], out var l) && _ids.TryGetValue(token[split..], out var r))
+                {
+                    pairs.TryAdd((l, r), (id, id));
+                }
+            }
+        }
+
+        return pairs;
+    }
 
     /// <summary>The pieces GPT-2's pattern splits a text into (BPE never merges across them).</summary>
     public static IEnumerable<string> PreTokenize(string text)
