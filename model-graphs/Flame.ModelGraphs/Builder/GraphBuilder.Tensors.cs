@@ -112,6 +112,25 @@ public sealed partial class GraphBuilder
         return (values, indices);
     }
 
+    /// <summary>Elements of <paramref name="data"/> picked along <paramref name="axis"/> by same-rank <paramref name="indices"/>.</summary>
+    public Value GatherElements(Value data, Value indices, int axis) =>
+        Emit("GatherElements", [data, indices], null, data.Type, indices.Shape, Int("axis", axis < 0 ? data.Rank + axis : axis));
+
+    /// <summary>log Σ exp over <paramref name="axes"/>.</summary>
+    public Value ReduceLogSumExp(Value x, long[] axes, bool keepDims = true) => Reduce("ReduceLogSumExp", x, axes, keepDims);
+
+    /// <summary>Inserts size-1 axes.</summary>
+    public Value Unsqueeze(Value x, params long[] axes)
+    {
+        var shape = x.Shape.ToList();
+        foreach (var axis in axes.Select(a => a < 0 ? x.Rank + axes.Length + a : a).Order())
+        {
+            shape.Insert((int)axis, 1);
+        }
+
+        return Emit("Unsqueeze", [x, Constant(axes, [axes.Length])], null, x.Type, [.. shape]);
+    }
+
     /// <summary>Reshape <paramref name="x"/> to the run-time shape of <paramref name="like"/> (same element count).</summary>
     public Value ReshapeLike(Value x, Value like) => Emit("Reshape", [x, Shape(like)], null, x.Type, like.Shape);
 

@@ -15,6 +15,10 @@ public sealed record ForwardOptions(WeightsAs Weights = WeightsAs.Initializers, 
 /// <summary>The forward graph and what it contains.</summary>
 public sealed record ForwardGraph(ModelProto Model, IReadOnlyList<ParameterSpec> Parameters, IReadOnlyList<int> MoeLayers);
 
+/// <summary>The forward pass's values inside a graph being built, for what comes after it (losses).</summary>
+/// <param name="Routing">Per MoE layer (0-based index): router logits (T, E), top-k weights and indices (T, k).</param>
+public sealed record ForwardValues(Value Logits, IReadOnlyList<(int Layer, Value RouterLogits, Value TopKWeights, Value TopKIndices)> Routing);
+
 /// <summary>
 /// The FLAME-MoE decoder (and its dense baselines) as an ONNX graph, embedding to logits.
 /// Inputs: input_ids int64 (batch, seq). Outputs: logits (batch, seq, vocab_padded) and, per
@@ -38,8 +42,16 @@ public static class FlameMoeModel
     public static ForwardGraph Build(ModelConfig c, ForwardOptions? options = null)
     {
         options ??= new ForwardOptions();
-        c.Validate();
         var g = new GraphBuilder(c.Name, options.Opset);
+        var forward = Define(g, c);
+        var metadata = new Dictionary<string, string> { ["flame.config"] = ModelConfigs.ToJson(c) };
+        return new ForwardGraph(g.ToModel(options.Weights, options.Seed, metadata), g.Parameters, forward.Routing.Select(r => r.Layer).ToList());
+    }
+
+    /// <summary>Emits the decoder into <paramref name="g"/>: input_ids in, logits and routing outputs out.</summary>
+    public static ForwardValues Define(GraphBuilder g, ModelConfig c)
+    {
+        c.Validate();
         var ids = g.Input(InputIds, DataType.Int64, Dim.Sym("batch"), Dim.Sym("seq"));   // (B, S)
         var sequenceLength = g.DimOf(ids, 1);                                            // [S]
         var rope = new Rope(g, c.HeadDim, c.MaxSequenceLength, c.RopeBase, sequenceLength);
@@ -47,7 +59,7 @@ public static class FlameMoeModel
 
         var embedding = g.Parameter("embed.weight", [c.PaddedVocab, c.Hidden], Initialization.Normal, c.InitStd);
         var x = g.Gather(embedding, ids);                                                // (B, S, H)
-        var moeLayers = new List<int>();
+        var routing = new List<(int, Value, Value, Value)>();
         for (var i = 0; i < c.Layers; i++)
         {
             using var layer = g.Scope($"layers.{i}");
@@ -72,15 +84,13 @@ public static class FlameMoeModel
                 using var moe = g.Scope("moe");
                 var output = MoeLayer.Apply(g, c, normed);
                 x = g.Add(x, output.Y);                                                  // x = x + moe(norm(x))
-                g.Output(output.Routing.Logits, RouterLogits(i));
-                g.Output(output.Routing.Weights, TopKWeights(i));
-                g.Output(output.Routing.Indices, TopKIndices(i));
+                routing.Add((i, g.Output(output.Routing.Logits, RouterLogits(i)), g.Output(output.Routing.Weights, TopKWeights(i)),
+                    g.Output(output.Routing.Indices, TopKIndices(i))));
                 if (output.DroppedFraction is { } dropped)
                 {
                     g.Output(dropped, DroppedFraction(i));
                 }
 
-                moeLayers.Add(i);
             }
             else
             {
@@ -95,9 +105,7 @@ public static class FlameMoeModel
         }
 
         var head = g.Parameter("lm_head.weight", [c.Hidden, c.PaddedVocab], Initialization.Normal, c.InitStd);
-        g.Output(g.MatMul(x, head), Logits);                                             // (B, S, V)
-
-        var metadata = new Dictionary<string, string> { ["flame.config"] = ModelConfigs.ToJson(c) };
-        return new ForwardGraph(g.ToModel(options.Weights, options.Seed, metadata), g.Parameters, moeLayers);
+        var logits = g.Output(g.MatMul(x, head), Logits);                                // (B, S, V)
+        return new ForwardValues(logits, routing);
     }
 }
