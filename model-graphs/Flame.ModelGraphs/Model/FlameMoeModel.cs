@@ -90,7 +90,6 @@ public static class FlameMoeModel
                 {
                     g.Output(dropped, DroppedFraction(i));
                 }
-
             }
             else
             {
