@@ -17,6 +17,7 @@ public static class FlameCommandLine
         root.Subcommands.Add(TokenizerCommands.Create());
         root.Subcommands.Add(ModelCommands.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(TraceCommand.Create());
         root.Subcommands.Add(AnalyzeCommand.Create());
         root.Subcommands.Add(ScalingCommands.Create());

@@ -1,0 +1,40 @@
+using System.CommandLine;
+using Flame.ModelGraphs.Builder;
+using Flame.ModelGraphs.Model;
+using Flame.Training.Checkpoints;
+using Flame.Training.Export;
+
+namespace Flame.Cli.Commands;
+
+/// <summary>`flame export`: a run's checkpoint as model.onnx + model.safetensors + config.json + tokenizer.json.</summary>
+public static class ExportCommand
+{
+    public static Command Create()
+    {
+        var run = new Option<DirectoryInfo>("--run") { Description = "The training run.", Required = true };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "\"latest\", a checkpoint name (iter_NNNNNNN) or a step.", DefaultValueFactory = _ => "latest" };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Output folder (default: RUN/export/iter_NNNNNNN)." };
+        var opset = new Option<int>("--opset") { Description = "ai.onnx opset of model.onnx (17 keeps IR 8).", DefaultValueFactory = _ => GraphBuilder.DefaultOpset };
+        var export = new Command("export", "Write a checkpoint for downstream tools: model.onnx (forward graph with weights and routing outputs), model.safetensors + config.json, tokenizer.json.")
+        {
+            run, checkpoint, output, opset,
+        };
+        export.SetAction(parseResult =>
+        {
+            var folder = parseResult.GetValue(run)!.FullName;
+            var store = new CheckpointStore(folder);
+            var which = parseResult.GetValue(checkpoint)!;
+            var step = which == "latest"
+                ? store.LatestStep() ?? throw new ArgumentException($"{store.Folder} has no checkpoint yet")
+                : long.TryParse(which.StartsWith("iter_", StringComparison.Ordinal) ? which[5..] : which, out var s) && store.Steps().Contains(s)
+                    ? s
+                    : throw new ArgumentException($"checkpoint '{which}' is not in {store.Folder}; it has {string.Join(", ", store.Steps().Select(CheckpointStore.NameOf))}");
+            var target = parseResult.GetValue(output)?.FullName ?? Path.Combine(folder, "export", CheckpointStore.NameOf(step));
+            var tokenizer = Path.Combine(folder, "tokenizer.json");
+            var result = CheckpointExporter.Export(store.Load(step), target, File.Exists(tokenizer) ? tokenizer : null, new ForwardOptions(Opset: parseResult.GetValue(opset)));
+            parseResult.InvocationConfiguration.Output.WriteLine($"wrote {result.Model}, {result.SafeTensors}, {result.Config}{(result.Tokenizer is null ? " (no tokenizer.json in the run)" : ", " + result.Tokenizer)}");
+            return 0;
+        });
+        return export;
+    }
+}

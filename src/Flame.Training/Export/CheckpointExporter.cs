@@ -1,0 +1,55 @@
+using System.Text.Json;
+using Flame.ModelGraphs.Model;
+using Flame.Onnx.IO;
+using Flame.Onnx.Models;
+using Flame.Onnx.Proto;
+using Flame.Onnx.SafeTensors;
+using Flame.Training.Checkpoints;
+
+namespace Flame.Training.Export;
+
+/// <summary>What an export wrote.</summary>
+public sealed record ExportResult(string Model, string SafeTensors, string Config, string? Tokenizer);
+
+/// <summary>
+/// A checkpoint as standalone files for downstream tools (docs/export.md):
+/// <list type="bullet">
+/// <item>model.onnx: the forward graph with the weights (external data automatically past 2 GB), opset 17 / IR 8 by default, metadata_props flame.config / flame.step / flame.tokenizer;</item>
+/// <item>model.safetensors + config.json: the same weights under the same names, for PyTorch users;</item>
+/// <item>tokenizer.json beside them, when the run has one.</item>
+/// </list>
+/// </summary>
+public static class CheckpointExporter
+{
+    public static ExportResult Export(LoadedCheckpoint checkpoint, string folder, string? tokenizer, ForwardOptions? options = null)
+    {
+        Directory.CreateDirectory(folder);
+        var model = CheckpointForward.Build(checkpoint, options);
+        if (tokenizer is not null)
+        {
+            model.MetadataProps.Add(new StringStringEntryProto { Key = "flame.tokenizer", Value = "tokenizer.json" });
+        }
+
+        var modelPath = Path.Combine(folder, "model.onnx");
+        OnnxModelFile.Save(model, modelPath);
+
+        var weightsPath = Path.Combine(folder, "model.safetensors");
+        using (var weights = checkpoint.OpenWeights())
+        {
+            SafeTensorsWriter.Write(weightsPath,
+                weights.Entries.Select(e => new SafeTensor(e.Name, e.DType, e.Shape, weights.ReadBytes(e.Name))).ToList(),
+                new Dictionary<string, string> { ["format"] = "flame-onnx", ["step"] = checkpoint.State.Step.ToString(System.Globalization.CultureInfo.InvariantCulture), ["layout"] = "linear weights [in, out]: y = x @ W" });
+        }
+
+        var configPath = Path.Combine(folder, "config.json");
+        AtomicFile.WriteAllText(configPath, checkpoint.State.Config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        string? tokenizerPath = null;
+        if (tokenizer is not null)
+        {
+            tokenizerPath = Path.Combine(folder, "tokenizer.json");
+            File.Copy(tokenizer, tokenizerPath, overwrite: true);
+        }
+
+        return new ExportResult(modelPath, weightsPath, configPath, tokenizerPath);
+    }
+}
