@@ -109,7 +109,7 @@ public static class BpeTrainer
             progress?.Report(tokens.Count);
         }
 
-        var specials = specialTokens.Select((s, i) => (s, i)).ToDictionary(p => p.s, p => tokens.Count + p.i);
+        var specials = specialTokens.Select((s, i) => new AddedToken(tokens.Count + i, s)).ToList();
         return new BpeTokenizer(tokens, merges, specials);
     }
 }
