@@ -1,0 +1,101 @@
+using Flame.Autodiff.Graph;
+using Flame.Autodiff.Shapes;
+
+namespace Flame.Autodiff.Gradients;
+
+/// <summary>
+/// Gathers scatter their gradient back (adding where an element was read more than once);
+/// scatters gather it; TopK sends the gradient of each selected value to where it came from.
+/// </summary>
+internal static class IndexingRules
+{
+    public static void Register(Dictionary<string, Action<GradientContext>> rules)
+    {
+        rules["Gather"] = Gather;
+        rules["GatherND"] = GatherND;
+        rules["GatherElements"] = c => c.SetGradient(0, ScatterAdd(c, "ScatterElements", c.Input(0), c.Input(1), c.Gradient, c.Node.Int("axis", 0)));
+        rules["ScatterND"] = c => Scatter(c, "GatherND");
+        rules["ScatterElements"] = c => Scatter(c, "GatherElements");
+        rules["TopK"] = TopK;
+    }
+
+    private static string ScatterAdd(GradientContext c, string op, string like, string indices, string updates, long? axis = null)
+    {
+        var attributes = new List<Flame.Onnx.Proto.AttributeProto> { NodeEmitter.String("reduction", "add") };
+        if (axis is { } a)
+        {
+            attributes.Add(NodeEmitter.Int("axis", a));
+        }
+
+        return c.Emit.Node(op, [c.Emit.ZerosLike(like), indices, updates], [.. attributes]);
+    }
+
+    // Gather along axis a: move a to the front, scatter rows with ScatterND, move it back.
+    private static void Gather(GradientContext c)
+    {
+        var e = c.Emit;
+        var axis = c.Node.Int("axis", 0);
+        var rows = e.Unsqueeze(c.Input(1), -1);
+        if (axis == 0)
+        {
+            c.SetGradient(0, ScatterAdd(c, "ScatterND", c.Input(0), rows, c.Gradient));
+            return;
+        }
+
+        var dataRank = c.RankOfInput(0);
+        var indexRank = c.RankOfInput(1);
+        var a = ShapeInference.Normalize(axis, dataRank);
+        // Output dims: data[:a], indices, data[a+1:]  →  indices, data[:a], data[a+1:].
+        var gradientPerm = Enumerable.Range(a, indexRank).Concat(Enumerable.Range(0, a)).Concat(Enumerable.Range(a + indexRank, dataRank - a - 1)).Select(i => (long)i).ToArray();
+        var dataPerm = new[] { a }.Concat(Enumerable.Range(0, a)).Concat(Enumerable.Range(a + 1, dataRank - a - 1)).Select(i => (long)i).ToArray();
+        var inverse = new long[dataRank];
+        for (var i = 0; i < dataRank; i++)
+        {
+            inverse[dataPerm[i]] = i;
+        }
+
+        var movedData = e.Transpose(c.Input(0), dataPerm);
+        var scattered = ScatterAdd(c, "ScatterND", movedData, rows, e.Transpose(c.Gradient, gradientPerm));
+        c.SetGradient(0, e.Transpose(scattered, inverse));
+    }
+
+    private static void GatherND(GradientContext c)
+    {
+        if (c.Node.Int("batch_dims", 0) != 0)
+        {
+            throw c.Error("GatherND with batch_dims has no gradient rule");
+        }
+
+        c.SetGradient(0, ScatterAdd(c, "ScatterND", c.Input(0), c.Input(1), c.Gradient));
+    }
+
+    // data: the gradient where nothing was written (all of it for reduction=add); updates: gathered.
+    private static void Scatter(GradientContext c, string gather)
+    {
+        var e = c.Emit;
+        var reduction = c.Node.String("reduction", "none");
+        if (reduction is not ("none" or "add"))
+        {
+            throw c.Error($"scatter reduction '{reduction}' has no gradient rule");
+        }
+
+        var axis = gather == "GatherElements" ? new[] { NodeEmitter.Int("axis", c.Node.Int("axis", 0)) } : [];
+        if (c.Needs(0))
+        {
+            c.SetGradient(0, reduction == "add" ? c.Gradient : e.Node(c.Node.OpType, [c.Gradient, c.Input(1), e.ZerosLike(c.Input(2))], axis));
+        }
+
+        if (c.Needs(2))
+        {
+            c.SetGradient(2, e.Node(gather, [c.Gradient, c.Input(1)], axis));
+        }
+    }
+
+    private static void TopK(GradientContext c)
+    {
+        if (c.OutputGradient(0) is { } values)
+        {
+            c.SetGradient(0, ScatterAdd(c, "ScatterElements", c.Input(0), c.Output(1), values, c.Node.Int("axis", -1)));
+        }
+    }
+}
