@@ -47,6 +47,18 @@ public sealed class GradientRuleTests
     }
 
     [TestMethod]
+    [DataRow(1L)]
+    [DataRow(3L)]
+    public void BroadcastingOverDimensionsKnownOnlyAtRunTime(long rows)
+    {
+        // Whether an axis broadcast is decided at run time: here the rows may be 1 in both operands.
+        var g = new TestGraph().Input("a", DataType.Double, "?", 4).Input("b", DataType.Double, "?", 1).Node("Mul", ["a", "b"], ["y"]);
+        GradientCheck.Check(g.Build(), new Dictionary<string, TestTensor> { ["a"] = R(rows, 4), ["b"] = R(rows, 1) }, ["a", "b"]);
+        var h = new TestGraph().Input("a", DataType.Double, "?", "?").Input("b", DataType.Double, "?").Node("Add", ["a", "b"], ["y"]);
+        GradientCheck.Check(h.Build(), new Dictionary<string, TestTensor> { ["a"] = R(rows, 1), ["b"] = R(5) }, ["a", "b"]);
+    }
+
+    [TestMethod]
     public void DivisionAndPower()
     {
         CheckOp("Div", [("a", R(2, 3, 4)), ("b", P(3, 1))]);

@@ -24,13 +24,18 @@ public sealed class TestGraph
 {
     private readonly GraphProto _graph = new() { Name = "test" };
 
-    /// <summary>Declares an input; dimensions given as symbols stay symbolic, as the model's batch does.</summary>
+    /// <summary>Declares an input; dimensions given as symbols stay symbolic, as the model's batch does; "?" is a dimension nothing is known about.</summary>
     public TestGraph Input(string name, DataType type, params object[] dims)
     {
         var tensor = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = new TensorShapeProto() };
         foreach (var dim in dims)
         {
-            tensor.Shape.Dim.Add(dim is string symbol ? new TensorShapeProto.Types.Dimension { DimParam = symbol } : new TensorShapeProto.Types.Dimension { DimValue = Convert.ToInt64(dim) });
+            tensor.Shape.Dim.Add(dim switch
+            {
+                "?" => new TensorShapeProto.Types.Dimension(),
+                string symbol => new TensorShapeProto.Types.Dimension { DimParam = symbol },
+                _ => new TensorShapeProto.Types.Dimension { DimValue = Convert.ToInt64(dim) },
+            });
         }
 
         _graph.Input.Add(new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tensor } });

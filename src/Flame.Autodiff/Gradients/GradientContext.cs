@@ -59,7 +59,7 @@ public sealed class GradientContext(NodeProto node, NodeEmitter emit, string?[] 
         var source = Emit.Info(gradient);
         if (!target.HasRank || !source.HasRank)
         {
-            throw Error("broadcasting gradient needs the ranks of both operands");
+            throw Error($"summing a broadcast gradient needs the ranks of the operand '{Input(i)}' ({(target.HasRank ? target.Rank : "unknown")}) and of its gradient '{gradient}' ({(source.HasRank ? source.Rank : "unknown")})");
         }
 
         var (rank, targetRank) = (source.Rank, target.Rank);
@@ -101,13 +101,16 @@ public sealed class GradientContext(NodeProto node, NodeEmitter emit, string?[] 
         }
         else
         {
-            // Axes where the operand's size is 1 and the gradient's is not, found at run time.
-            var padded = Emit.Concat(0, Emit.Ints(Enumerable.Repeat(1L, rank - targetRank).ToArray()), Emit.Shape(Input(i)));
+            // Axes where the operand's size is 1 and the gradient's is not, found at run time. A
+            // leading unit axis, always reduced, keeps the list non-empty (an empty one means all).
+            var padded = Emit.Concat(0, Emit.Ints(Enumerable.Repeat(1L, rank - targetRank + 1).ToArray()), Emit.Shape(Input(i)));
             var one = Emit.Ints(1);
-            var broadcast = Emit.Node("And", [Emit.Node("Equal", [padded, one]), Emit.Node("Not", [Emit.Node("Equal", [Emit.Shape(gradient), one])])]);
-            var candidates = Emit.Ints(Enumerable.Range(0, rank).Select(a => (long)a).ToArray());
-            var axes = Emit.Node("Compress", [candidates, broadcast], NodeEmitter.Int("axis", 0));
-            summed = Emit.Node("ReduceSum", [gradient, axes], NodeEmitter.Int("keepdims", 1), NodeEmitter.Int("noop_with_empty_axes", 1));
+            var lifted = Emit.Unsqueeze(gradient, 0);
+            var broadcast = Emit.Node("And", [Emit.Node("Equal", [padded, one]), Emit.Node("Not", [Emit.Node("Equal", [Emit.Shape(lifted), one])])]);
+            var candidates = Emit.Ints(Enumerable.Range(0, rank + 1).Select(a => (long)a).ToArray());
+            var leading = Emit.Node("Equal", [candidates, Emit.Ints(0)]);
+            var axes = Emit.Node("Compress", [candidates, Emit.Node("Or", [broadcast, leading])], NodeEmitter.Int("axis", 0));
+            summed = Emit.Node("ReduceSum", [lifted, axes], NodeEmitter.Int("keepdims", 1));
         }
 
         return Emit.ReshapeLike(summed, Input(i));

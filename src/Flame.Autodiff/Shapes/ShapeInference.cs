@@ -83,9 +83,9 @@ public static class ShapeInference
             case "Cast":
                 return [new TensorInfo((DataType)node.Int("to", 1), x!.Shape, x.Elements)];
             case "Constant":
-                return [FromTensor(node.Find("value")?.T ?? throw new InvalidOperationException("Constant without a tensor value"))];
+                return [Constant(node)];
             case "ConstantOfShape":
-                return [new TensorInfo(node.Find("value")?.T is { } v ? (DataType)v.DataType : DataType.Float, x!.Elements is { } dims ? TensorInfo.AsShape(dims) : null)];
+                return [new TensorInfo(node.Find("value")?.T is { } v ? (DataType)v.DataType : DataType.Float, ShapeDescribedBy(x!))];
             case "Shape":
                 return [new TensorInfo(DataType.Int64, [x?.Shape?.Length ?? -1], Slice(x?.Shape is { } s0 ? TensorInfo.AsElements(s0) : null, node.Int("start", 0), node.Int("end", long.MaxValue)))];
             case "Size":
@@ -107,7 +107,7 @@ public static class ShapeInference
                 var flattenAxis = Normalize(node.Int("axis", 1), x!.Rank + 1);
                 return [new TensorInfo(type, [Product(x.Shape![..(int)flattenAxis]), Product(x.Shape[(int)flattenAxis..])])];
             case "Expand":
-                return [new TensorInfo(type, Broadcast(x!.Shape, input(1)!.Elements is { } to ? TensorInfo.AsShape(to) : null), x.Elements is { Length: 1 } && input(1)!.Elements is { Length: 1 } e && e[0].IsKnown ? Enumerable.Repeat(x.Elements[0], (int)e[0].Size).ToArray() : null)];
+                return [new TensorInfo(type, Broadcast(x!.Shape, ShapeDescribedBy(input(1)!)), x.Elements is { Length: 1 } && input(1)!.Elements is { Length: 1 } e && e[0].IsKnown ? Enumerable.Repeat(x.Elements[0], (int)e[0].Size).ToArray() : null)];
             case "Concat":
                 return [Concat(node, input, type)];
             case "Split":
@@ -122,17 +122,21 @@ public static class ShapeInference
                 var indexShape = input(1)!.Shape!;
                 var depth = indexShape[^1];
                 return [depth.IsKnown ? new TensorInfo(type, [.. indexShape[..^1], .. x!.Shape![(int)depth.Size..]]) : TensorInfo.Unranked(type)];
+            case "Pad":
+                return [Pad(x!, input(1)!)];
             case "ScatterND" or "ScatterElements":
                 return [new TensorInfo(type, x!.Shape)];
             case "TopK":
-                var k = input(1)?.Elements is { Length: 1 } ke ? TensorInfo.AsShape(ke)[0] : TensorInfo.Unknown;
+                var k = input(1)?.Elements is { Length: 1 } ke && TensorInfo.AsShape(ke)[0] is { IsKnown: true } or { Symbol: not null } ? TensorInfo.AsShape(ke)[0] : Fresh(node);
                 var topShape = x!.Shape!.ToArray();
                 topShape[Normalize(node.Int("axis", -1), topShape.Length)] = k;
                 return [new TensorInfo(type, topShape), new TensorInfo(DataType.Int64, topShape)];
             case "NonZero":
-                return [new TensorInfo(DataType.Int64, [x!.Rank, TensorInfo.Unknown])];
+                return [new TensorInfo(DataType.Int64, [x!.Rank, Fresh(node)])];
             case "Range":
-                return [new TensorInfo(type, [TensorInfo.Unknown])];
+                return [new TensorInfo(type, [Fresh(node)])];
+            case "Compress":
+                return [new TensorInfo(type, node.Find("axis") is null ? [Fresh(node)] : x!.Shape!.Select((d, i) => i == Normalize(node.Int("axis", 0), x.Rank) ? Fresh(node) : d).ToArray())];
             case "ArgMax" or "ArgMin":
                 return [new TensorInfo(DataType.Int64, Reduced(x!.Shape!, [node.Int("axis", 0)], node.Int("keepdims", 1) == 1))];
             case "ReduceSum" or "ReduceMean" or "ReduceMax" or "ReduceMin" or "ReduceLogSumExp" or "ReduceSumSquare" or "ReduceProd" or "ReduceL2":
@@ -140,6 +144,41 @@ public static class ShapeInference
             default:
                 return [TensorInfo.Unranked(type)];
         }
+    }
+
+    /// <summary>
+    /// A size only known at run time that is the same wherever this node's output goes (the
+    /// count of a NonZero, a data-dependent TopK): a symbol of its own, so values derived from
+    /// the output are known to agree with each other.
+    /// </summary>
+    private static Dim Fresh(NodeProto node) => Dim.Sym($"{node.Output[0]}#size");
+
+    /// <summary>The shape a 1-D shape tensor describes: its elements, or at least its length.</summary>
+    private static Dim[]? ShapeDescribedBy(TensorInfo shape) =>
+        shape.Elements is { } elements ? TensorInfo.AsShape(elements)
+        : shape.Shape is [{ IsKnown: true } length] ? Enumerable.Repeat(TensorInfo.Unknown, (int)length.Size).ToArray()
+        : null;
+
+    private static TensorInfo Constant(NodeProto node)
+    {
+        if (node.Find("value")?.T is { } tensor)
+        {
+            return FromTensor(tensor);
+        }
+
+        if (node.Find("value_int") is { } single)
+        {
+            return new TensorInfo(DataType.Int64, [], [single.I]);
+        }
+
+        if (node.Find("value_ints") is { } many)
+        {
+            return new TensorInfo(DataType.Int64, [many.Ints.Count], many.Ints.Count <= MaxTrackedElements ? many.Ints.Select(v => (Dim)v).ToArray() : null);
+        }
+
+        return node.Find("value_float") is not null ? new TensorInfo(DataType.Float, [])
+            : node.Find("value_floats") is { } floats ? new TensorInfo(DataType.Float, [floats.Floats.Count])
+            : throw new InvalidOperationException("Constant without a value");
     }
 
     /// <summary>A reduction's axes (attribute before opset 18 except ReduceSum, input after); null = all axes.</summary>
@@ -359,6 +398,20 @@ public static class ShapeInference
         }
 
         return new TensorInfo(x.Type, shape, elements);
+    }
+
+    private static TensorInfo Pad(TensorInfo x, TensorInfo pads)
+    {
+        var shape = x.Shape!.ToArray();
+        var amounts = pads.Elements;
+        for (var i = 0; i < shape.Length; i++)
+        {
+            shape[i] = amounts is not null && TensorInfo.IsValue(amounts[i]) && TensorInfo.IsValue(amounts[i + shape.Length]) && shape[i].IsKnown
+                ? shape[i].Size + amounts[i].Size + amounts[i + shape.Length].Size
+                : amounts is not null && amounts[i] is { Symbol: null, Size: 0 } && amounts[i + shape.Length] is { Symbol: null, Size: 0 } ? shape[i] : TensorInfo.Unknown;
+        }
+
+        return new TensorInfo(x.Type, shape);
     }
 
     private static long Clamp(long index, long size) => Math.Clamp(index < 0 ? index + size : index, 0, size);
