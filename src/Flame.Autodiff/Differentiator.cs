@@ -15,6 +15,7 @@ public sealed record GradientRequest(string Loss, IReadOnlyList<string> Wrt)
     /// <summary>
     /// A scalar graph input that seeds the backward pass instead of 1 (dLoss · seed): the
     /// scale of a micro-batch in an accumulated batch, or the loss scale of fp16 training.
+    /// Added to the graph's inputs as a float scalar when the graph does not have it.
     /// </summary>
     public string? SeedInput { get; init; }
 }
@@ -36,6 +37,11 @@ public static class Differentiator
         if (opset < 13)
         {
             throw new AutodiffException($"the autodiff needs ai.onnx opset 13 or later; the model imports {opset}");
+        }
+
+        if (request.SeedInput is { } seedName && !graph.Input.Any(i => i.Name == seedName))
+        {
+            graph.Input.Add(ValueInfo(seedName, new TensorInfo(DataType.Float, [])));   // a float scalar the caller feeds
         }
 
         var infos = ShapeInference.Infer(graph);

@@ -13,12 +13,12 @@ namespace Flame.Training.Artifacts;
 /// </summary>
 public static class EvalModel
 {
-    public static ModelProto Build(ModelConfig config, ForwardOptions? options = null)
+    public static ModelProto Build(ModelConfig config, ForwardOptions? options = null, LossSettings? losses = null)
     {
         options ??= new ForwardOptions(WeightsAs.Inputs);
         var g = new GraphBuilder(config.Name + "-eval", options.Opset);
         var forward = FlameMoeModel.Define(g, config);
-        TrainingLosses.Append(g, config, forward.Logits, forward.Routing.Select(r => (r.RouterLogits, r.TopKIndices)).ToList());
+        TrainingLosses.Append(g, config, forward.Logits, forward.Routing.Select(r => (r.Layer, r.RouterLogits, r.TopKIndices)).ToList(), losses);
         return g.ToModel(options.Weights, options.Seed, new Dictionary<string, string> { ["flame.config"] = ModelConfigs.ToJson(config) });
     }
 }

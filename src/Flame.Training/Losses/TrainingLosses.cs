@@ -7,6 +7,12 @@ namespace Flame.Training.Losses;
 /// <summary>The loss terms, as graph values; each is also a graph output for logging.</summary>
 public sealed record LossValues(Value Total, Value LanguageModel, Value LoadBalancing, Value ZLoss);
 
+/// <summary>The coefficients of the auxiliary losses (FLAME-MoE's by default); 0 leaves a term out of the objective but still logs it.</summary>
+public sealed record LossSettings(double LoadBalancing = TrainingLosses.LoadBalancingCoefficient, double ZLoss = TrainingLosses.ZLossCoefficient)
+{
+    public static LossSettings Default { get; } = new();
+}
+
 /// <summary>
 /// FLAME-MoE's training objective on top of the forward graph (flame-moe.md, after Megatron):
 /// <code>
@@ -30,13 +36,17 @@ public static class TrainingLosses
     /// <summary>Targets equal to this are not scored (padding).</summary>
     public const long IgnoreIndex = -100;
 
+    /// <summary>Per MoE layer: the share of the T·k routed slots each expert received (E floats summing to 1).</summary>
+    public static string ExpertLoad(int layer) => $"expert_load.{layer}";
+
     public const double LoadBalancingCoefficient = 0.01;
     public const double ZLossCoefficient = 0.001;
 
     /// <param name="logits">(B, S, V).</param>
-    /// <param name="routing">Per MoE layer: router logits (T, E) and top-k indices (T, k).</param>
-    public static LossValues Append(GraphBuilder g, ModelConfig c, Value logits, IReadOnlyList<(Value RouterLogits, Value TopKIndices)> routing)
+    /// <param name="routing">Per MoE layer: its index, router logits (T, E) and top-k indices (T, k).</param>
+    public static LossValues Append(GraphBuilder g, ModelConfig c, Value logits, IReadOnlyList<(int Layer, Value RouterLogits, Value TopKIndices)> routing, LossSettings? settings = null)
     {
+        settings ??= LossSettings.Default;
         var targets = g.Input(Targets, DataType.Int64, logits[0], logits[1]);           // (B, S)
 
         // Cross-entropy over the targets that count.
@@ -49,7 +59,7 @@ public static class TrainingLosses
 
         Value total = lm;
         Value? auxSum = null, zSum = null;
-        foreach (var (routerLogits, indices) in routing)
+        foreach (var (layer, routerLogits, indices) in routing)
         {
             // P_i: mean over tokens of the full softmax.
             var meanProbability = g.ReduceMean(g.Softmax(routerLogits), [0], keepDims: false);   // (E)
@@ -58,6 +68,7 @@ public static class TrainingLosses
             var hits = g.Cast(g.Equal(g.Unsqueeze(indices, -1), experts), DataType.Float);   // (T, k, E)
             var fraction = g.Div(g.ReduceSum(hits, [0, 1], keepDims: false),
                 g.Cast(g.Mul(g.DimOf(indices, 0), g.Constant((long)c.TopK)), DataType.Float));   // (E)
+            g.Output(fraction, ExpertLoad(layer));
             var aux = g.Mul(g.Constant((float)c.Experts), g.ReduceSum(g.Mul(meanProbability, fraction), [0], keepDims: false));
             var logSumExp = g.ReduceLogSumExp(routerLogits, [1], keepDims: false);         // (T)
             var z = g.ReduceMean(g.Mul(logSumExp, logSumExp), [0], keepDims: false);
@@ -70,7 +81,15 @@ public static class TrainingLosses
         var logZ = zSum is null ? g.Constant(0f) : g.Div(zSum, g.Constant((float)layers));
         if (auxSum is not null && zSum is not null)
         {
-            total = g.Add(total, g.Add(g.Mul(auxSum, g.Constant((float)LoadBalancingCoefficient)), g.Mul(zSum, g.Constant((float)ZLossCoefficient))));
+            if (settings.LoadBalancing != 0)
+            {
+                total = g.Add(total, g.Mul(auxSum, g.Constant((float)settings.LoadBalancing)));
+            }
+
+            if (settings.ZLoss != 0)
+            {
+                total = g.Add(total, g.Mul(zSum, g.Constant((float)settings.ZLoss)));
+            }
         }
 
         return new LossValues(g.Output(total, Loss), g.Output(lm, LanguageModelLoss), g.Output(logAux, LoadBalancingLoss), g.Output(logZ, ZLoss));

@@ -1,0 +1,129 @@
+using Flame.ModelGraphs.Config;
+using Flame.ModelGraphs.Model;
+using Flame.Runtime;
+using Flame.Training.Artifacts;
+using Flame.Training.Losses;
+using Flame.Training.Optimization;
+
+namespace Flame.Training.Loop;
+
+/// <summary>
+/// The small tensors that move each step: the batch (in), the micro-batch scale and reset flag,
+/// the learning rate and step number (in), and the losses, expert loads and grad norm (out).
+/// Allocated once and bound once; each step only rewrites their contents.
+/// </summary>
+internal sealed class StepTensors : IDisposable
+{
+    private static readonly string[] LossNames = [TrainingLosses.Loss, TrainingLosses.LanguageModelLoss, TrainingLosses.LoadBalancingLoss, TrainingLosses.ZLoss];
+
+    private readonly int _batch;
+    private readonly int _sequence;
+    private readonly int[] _layers;
+    private readonly OrtValue _ids;
+    private readonly OrtValue _targets;
+    private readonly OrtValue _lossScale = OrtValue.Allocate<float>();
+    private readonly OrtValue _reset = OrtValue.Allocate<bool>();
+    private readonly OrtValue _learningRate = OrtValue.Allocate<float>();
+    private readonly OrtValue _stepNumber = OrtValue.Allocate<float>();
+    private readonly OrtValue _gradNorm = OrtValue.Allocate<float>();
+    private readonly OrtValue _clip = OrtValue.Allocate<float>();
+    private readonly OrtValue[] _losses = [.. LossNames.Select(_ => OrtValue.Allocate<float>())];
+    private readonly OrtValue[] _loads;
+
+    public StepTensors(TrainingOptions options, ModelConfig config, int[] moeLayers)
+    {
+        _batch = options.MicroBatch;
+        _sequence = options.SequenceLength;
+        _layers = moeLayers;
+        _ids = OrtValue.Allocate<long>(_batch, _sequence);
+        _targets = OrtValue.Allocate<long>(_batch, _sequence);
+        _loads = [.. moeLayers.Select(_ => OrtValue.Allocate<float>(config.Experts))];
+    }
+
+    public double GradNorm => _gradNorm.AsSpan<float>()[0];
+
+    public void BindTraining(IoBinding binding)
+    {
+        binding.BindInput(FlameMoeModel.InputIds, _ids);
+        binding.BindInput(TrainingLosses.Targets, _targets);
+        binding.BindInput(TrainingModel.LossScale, _lossScale);
+        binding.BindInput(TrainingModel.LazyResetGrad, _reset);
+        for (var i = 0; i < LossNames.Length; i++)
+        {
+            binding.BindOutput(LossNames[i], _losses[i]);
+        }
+
+        for (var k = 0; k < _layers.Length; k++)
+        {
+            binding.BindOutput(TrainingLosses.ExpertLoad(_layers[k]), _loads[k]);
+        }
+    }
+
+    public void BindOptimizer(IoBinding binding)
+    {
+        binding.BindInput(AdamWGraph.LearningRate, _learningRate);
+        binding.BindInput(AdamWGraph.Step, _stepNumber);
+        binding.BindOutput(AdamWGraph.GradNorm, _gradNorm);
+        binding.BindOutput(AdamWGraph.ClipCoefficient, _clip);
+    }
+
+    /// <summary>Splits windows of sequence + 1 tokens into inputs and next-token targets.</summary>
+    public static (long[] Ids, long[] Targets) Split(long[] windows, int batch, int sequence)
+    {
+        var ids = new long[batch * sequence];
+        var targets = new long[batch * sequence];
+        for (var b = 0; b < batch; b++)
+        {
+            Array.Copy(windows, b * (sequence + 1), ids, b * sequence, sequence);
+            Array.Copy(windows, b * (sequence + 1) + 1, targets, b * sequence, sequence);
+        }
+
+        return (ids, targets);
+    }
+
+    public void LoadBatch(long[] windows)
+    {
+        var (ids, targets) = Split(windows, _batch, _sequence);
+        ids.CopyTo(_ids.AsSpan<long>());
+        targets.CopyTo(_targets.AsSpan<long>());
+    }
+
+    public void SetMicro(float scale, bool reset)
+    {
+        _lossScale.AsSpan<float>()[0] = scale;
+        _reset.AsSpan<bool>()[0] = reset;
+    }
+
+    public void SetOptimizer(float learningRate, long step)
+    {
+        _learningRate.AsSpan<float>()[0] = learningRate;
+        _stepNumber.AsSpan<float>()[0] = step;
+    }
+
+    /// <summary>Adds this micro-batch's loss terms and expert loads to the step's sums.</summary>
+    public void AddLosses(double[] sums, double[][] loads)
+    {
+        for (var i = 0; i < LossNames.Length; i++)
+        {
+            sums[i] += _losses[i].AsSpan<float>()[0];
+        }
+
+        for (var k = 0; k < _layers.Length; k++)
+        {
+            var shares = _loads[k].AsSpan<float>();
+            loads[k] ??= new double[shares.Length];
+            for (var e = 0; e < shares.Length; e++)
+            {
+                loads[k][e] += shares[e];
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var value in new[] { _ids, _targets, _lossScale, _reset, _learningRate, _stepNumber, _gradNorm, _clip }.Concat(_losses).Concat(_loads))
+        {
+            value.Dispose();
+        }
+    }
+}

@@ -1,0 +1,343 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Flame.Data.Indexed;
+using Flame.Data.Sampling;
+using Flame.ModelGraphs.Builder;
+using Flame.ModelGraphs.Config;
+using Flame.ModelGraphs.Model;
+using Flame.Onnx.IO;
+using Flame.Onnx.SafeTensors;
+using Flame.Runtime;
+using Flame.Training.Artifacts;
+using Flame.Training.Checkpoints;
+using Flame.Training.Losses;
+using Flame.Training.Optimization;
+using Flame.Training.Schedule;
+using Google.Protobuf;
+
+namespace Flame.Training.Loop;
+
+/// <summary>
+/// The training loop on ONNX Runtime: training_model.onnx computes losses and accumulated
+/// gradients for each micro-batch, optimizer_model.onnx applies clipping and AdamW, and the
+/// weights, gradients and moments stay in ORT-owned tensors bound by IOBinding (only the batch
+/// goes in and scalars come out). Validation runs eval_model.onnx on the same weight tensors.
+/// Checkpoints hold everything a run needs to continue bit-identically: weights, moments,
+/// step, tokens, the data cursor.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly string _run;
+    private readonly ModelConfig _config;
+    private readonly TrainingOptions _options;
+    private readonly IReadOnlyList<ParameterSpec> _parameters;
+    private readonly int[] _moeLayers;
+    private readonly CheckpointStore _store;
+    private readonly WsdSchedule _schedule;
+    private readonly IndexedDataset _dataset;
+    private readonly DocumentSplit _split;
+    private readonly GptSampler _sampler;
+    private readonly ResidentTensors _weights;
+    private readonly ResidentTensors _firstMoments;
+    private readonly ResidentTensors _secondMoments;
+    private readonly ResidentTensors _gradients;
+    private long _step;
+    private long _tokens;
+
+    private Trainer(string run, ModelConfig config, TrainingOptions options, LoadedCheckpoint? checkpoint)
+    {
+        _run = run;
+        _config = config;
+        _options = options.Validate();
+        _parameters = FlameMoeModel.Build(config, new ForwardOptions(WeightsAs.Inputs)).Parameters;
+        _moeLayers = Enumerable.Range(config.DenseLayers, Math.Max(0, config.Layers - config.DenseLayers)).Where(_ => config.Experts > 0).ToArray();
+        _store = new CheckpointStore(run, options.KeepLast);
+        _schedule = new WsdSchedule(options.Steps, options.LearningRate, options.MinimumLearningRate, options.WarmupFraction, options.DecayFraction);
+        _dataset = IndexedDataset.Open(options.Dataset);
+        _split = DocumentSplit.Create(_dataset.Count, options.Seed, options.TrainFraction, options.ValidFraction);
+        var cursor = checkpoint?.State.DataCursor?.Deserialize<SamplerCursor>(CheckpointState.Json);
+        _sampler = new GptSampler(_dataset, _split.Train, options.SequenceLength, options.Seed, cursor);
+
+        var shapes = _parameters.Select(p => p.Shape).ToList();
+        _weights = new ResidentTensors(shapes);
+        _firstMoments = new ResidentTensors(shapes);
+        _secondMoments = new ResidentTensors(shapes);
+        _gradients = new ResidentTensors(shapes);
+        if (checkpoint is null)
+        {
+            for (var i = 0; i < _parameters.Count; i++)
+            {
+                _weights.Load(i, WeightInitializer.Create(_parameters[i], options.Seed));
+            }
+        }
+        else
+        {
+            LoadCheckpoint(checkpoint);
+        }
+    }
+
+    /// <summary>The run directory.</summary>
+    public string Run => _run;
+
+    /// <summary>Optimizer steps taken so far.</summary>
+    public long Step => _step;
+
+    public ModelConfig Config => _config;
+
+    public TrainingOptions Options => _options;
+
+    /// <summary>
+    /// Starts a new run in <paramref name="run"/>: writes its settings, the three graphs and the
+    /// tokenizer (when given), and initialises the weights from the seed.
+    /// </summary>
+    public static Trainer Create(string run, ModelConfig config, TrainingOptions options, string? tokenizer = null)
+    {
+        config = config.Validate();
+        options = options.Validate();
+        if (new CheckpointStore(run).LatestStep() is { } existing)
+        {
+            throw new InvalidOperationException($"{run} already holds a run (checkpoint at step {existing}); resume it with --resume or choose another directory");
+        }
+
+        if (options.SequenceLength > config.MaxSequenceLength)
+        {
+            throw new ArgumentException($"sequence length {options.SequenceLength} exceeds the model's max_seq_len {config.MaxSequenceLength}");
+        }
+
+        Directory.CreateDirectory(run);
+        AtomicFile.WriteAllText(Path.Combine(run, RunFiles.Config), ModelConfigs.ToJson(config));
+        AtomicFile.WriteAllText(Path.Combine(run, RunFiles.Options), JsonSerializer.Serialize(options, TrainingOptions.Json));
+        WriteArtifacts(run, config, options);
+        if (tokenizer is not null && Path.GetFullPath(tokenizer) != Path.GetFullPath(Path.Combine(run, RunFiles.Tokenizer)))
+        {
+            AtomicFile.WriteAllBytes(Path.Combine(run, RunFiles.Tokenizer), File.ReadAllBytes(tokenizer));
+        }
+
+        return new Trainer(run, config, options, null);
+    }
+
+    /// <summary>Continues a run from its latest checkpoint; <paramref name="steps"/> may extend it.</summary>
+    public static Trainer Resume(string run, long? steps = null)
+    {
+        var optionsPath = Path.Combine(run, RunFiles.Options);
+        if (!File.Exists(optionsPath))
+        {
+            throw new FileNotFoundException($"{run} is not a training run: {RunFiles.Options} is missing", optionsPath);
+        }
+
+        var options = JsonSerializer.Deserialize<TrainingOptions>(File.ReadAllText(optionsPath), TrainingOptions.Json)
+            ?? throw new InvalidDataException($"{optionsPath} is empty");
+        var config = ModelConfigs.Load(Path.Combine(run, RunFiles.Config));
+        if (steps is { } extended && extended != options.Steps)
+        {
+            options = options with { Steps = extended };
+            AtomicFile.WriteAllText(optionsPath, JsonSerializer.Serialize(options, TrainingOptions.Json));
+        }
+
+        var store = new CheckpointStore(run, options.KeepLast);
+        var latest = store.LatestStep() ?? throw new InvalidOperationException($"{run} has no checkpoint to resume from");
+        if (!File.Exists(Path.Combine(run, RunFiles.TrainingModel)))
+        {
+            WriteArtifacts(run, config, options);
+        }
+
+        return new Trainer(run, config, options, store.Load(latest));
+    }
+
+    private static void WriteArtifacts(string run, ModelConfig config, TrainingOptions options)
+    {
+        var parameters = FlameMoeModel.Build(config, new ForwardOptions(WeightsAs.Inputs)).Parameters;
+        AtomicFile.WriteAllBytes(Path.Combine(run, RunFiles.TrainingModel), TrainingModel.Build(config, options.Losses).ToByteArray());
+        AtomicFile.WriteAllBytes(Path.Combine(run, RunFiles.EvalModel), EvalModel.Build(config, losses: options.Losses).ToByteArray());
+        var optimizer = AdamWGraph.Build(parameters.Select(p => new Parameter(p.Name, p.Shape)).ToList(), options.Optimizer);
+        AtomicFile.WriteAllBytes(Path.Combine(run, RunFiles.OptimizerModel), optimizer.ToByteArray());
+    }
+
+    private void LoadCheckpoint(LoadedCheckpoint checkpoint)
+    {
+        _step = checkpoint.State.Step;
+        _tokens = checkpoint.State.TokensSeen;
+        using var weights = checkpoint.OpenWeights();
+        using var optimizer = checkpoint.OpenOptimizer();
+        for (var i = 0; i < _parameters.Count; i++)
+        {
+            var p = _parameters[i];
+            Read(weights, p.Name, p.Shape, _weights.Current(i));
+            Read(optimizer, new Parameter(p.Name, p.Shape).FirstMoment, p.Shape, _firstMoments.Current(i));
+            Read(optimizer, new Parameter(p.Name, p.Shape).SecondMoment, p.Shape, _secondMoments.Current(i));
+        }
+    }
+
+    private static void Read(SafeTensorsFile file, string name, long[] shape, OrtValue into)
+    {
+        if (!file.Contains(name))
+        {
+            throw new InvalidDataException($"{file.Path} has no tensor '{name}'");
+        }
+
+        var entry = file.Get(name);
+        if (entry.DType != "F32" || !entry.Shape.SequenceEqual(shape))
+        {
+            throw new InvalidDataException($"{file.Path}: '{name}' is {entry.DType}[{string.Join(", ", entry.Shape)}], expected F32[{string.Join(", ", shape)}]");
+        }
+
+        file.ReadBytes(name).CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(into.AsSpan<float>()));
+    }
+
+    /// <summary>
+    /// Trains until the run's last step (or <paramref name="stopAfter"/>, or cancellation: then
+    /// the run stops after the current step and saves a checkpoint).
+    /// </summary>
+    public StepReport? Train(IProgress<StepReport>? progress = null, long? stopAfter = null, CancellationToken cancellation = default)
+    {
+        var settings = new SessionSettings { IntraOpThreads = _options.Threads, Device = ExecutionDevice.Parse(_options.Device) };
+        using var training = new InferenceSession(Path.Combine(_run, RunFiles.TrainingModel), settings);
+        using var optimizer = new InferenceSession(Path.Combine(_run, RunFiles.OptimizerModel), settings);
+        using var evaluation = new InferenceSession(Path.Combine(_run, RunFiles.EvalModel), settings);
+        using var log = new TrainingLog(RunFiles.TrainLog(_run), _moeLayers, _step);
+        using var step = new StepTensors(_options, _config, _moeLayers);
+        using var trainingBinding = training.CreateIoBinding();
+        using var optimizerBinding = optimizer.CreateIoBinding();
+        step.BindTraining(trainingBinding);
+        step.BindOptimizer(optimizerBinding);
+
+        var last = stopAfter is { } stop ? Math.Min(stop, _options.Steps) : _options.Steps;
+        var milestones = Enumerable.Range(1, Math.Max(0, _options.Milestones)).Select(k => (long)Math.Round((double)k * _options.Steps / _options.Milestones)).ToHashSet();
+        StepReport? report = null;
+        while (_step < last && !cancellation.IsCancellationRequested)
+        {
+            var clock = Stopwatch.StartNew();
+            var sums = new double[4];
+            var loads = new double[_moeLayers.Length][];
+            for (var micro = 0; micro < _options.Accumulation; micro++)
+            {
+                step.LoadBatch(_sampler.NextBatch(_options.MicroBatch));
+                step.SetMicro(1.0f / _options.Accumulation, reset: micro == 0);
+                for (var i = 0; i < _parameters.Count; i++)
+                {
+                    var name = _parameters[i].Name;
+                    trainingBinding.BindInput(name, _weights.Current(i));
+                    trainingBinding.BindInput(TrainingModel.Accumulated(name), _gradients.Current(i));
+                    trainingBinding.BindOutput(name + "_grad", _gradients.Next(i));
+                }
+
+                trainingBinding.Run();
+                _gradients.Swap();
+                step.AddLosses(sums, loads);
+            }
+
+            // The optimizer step: weights and moments in, updated copies out, then swap.
+            step.SetOptimizer((float)_schedule.LearningRate(_step + 1), _step + 1);
+            for (var i = 0; i < _parameters.Count; i++)
+            {
+                var p = new Parameter(_parameters[i].Name, _parameters[i].Shape);
+                optimizerBinding.BindInput(p.Name, _weights.Current(i));
+                optimizerBinding.BindInput(p.Gradient, _gradients.Current(i));
+                optimizerBinding.BindInput(p.FirstMoment, _firstMoments.Current(i));
+                optimizerBinding.BindInput(p.SecondMoment, _secondMoments.Current(i));
+                optimizerBinding.BindOutput(Parameter.Updated(p.Name), _weights.Next(i));
+                optimizerBinding.BindOutput(Parameter.Updated(p.FirstMoment), _firstMoments.Next(i));
+                optimizerBinding.BindOutput(Parameter.Updated(p.SecondMoment), _secondMoments.Next(i));
+            }
+
+            optimizerBinding.Run();
+            _weights.Swap();
+            _firstMoments.Swap();
+            _secondMoments.Swap();
+            _step++;
+            var tokens = (long)_options.Accumulation * _options.MicroBatch * _options.SequenceLength;
+            _tokens += tokens;
+            var milliseconds = clock.Elapsed.TotalMilliseconds;
+
+            double? validation = null;
+            if ((_options.ValidEvery > 0 && _step % _options.ValidEvery == 0) || _step == _options.Steps)
+            {
+                validation = Validate(evaluation);
+            }
+
+            var a = _options.Accumulation;
+            report = new StepReport(_step, _options.Steps, _tokens, sums[0] / a, sums[1] / a, sums[2] / a, sums[3] / a, step.GradNorm,
+                _schedule.LearningRate(_step), tokens / (milliseconds / 1000), milliseconds,
+                _moeLayers.Select((layer, k) => ExpertLoad.Of(layer, loads[k].Select(v => (float)(v / a)).ToArray())).ToList(), validation);
+            log.Write(report);
+            progress?.Report(report);
+
+            if (_step % _options.CheckpointInterval == 0 || _step == _options.Steps || milestones.Contains(_step) || _step == last || cancellation.IsCancellationRequested)
+            {
+                SaveCheckpoint(milestones.Contains(_step));
+            }
+        }
+
+        return report;
+    }
+
+    /// <summary>Mean language-model loss over the first ValidBatches windows of the validation split (the same ones every time).</summary>
+    public double? Validate(InferenceSession evaluation)
+    {
+        if (_options.ValidBatches == 0 || _split.Valid.Length == 0)
+        {
+            return null;
+        }
+
+        GptSampler sampler;
+        try
+        {
+            sampler = new GptSampler(_dataset, _split.Valid, _options.SequenceLength, _options.Seed);
+        }
+        catch (ArgumentException)
+        {
+            return null;   // the validation split is shorter than one window
+        }
+
+        double total = 0;
+        var batches = Math.Min(_options.ValidBatches, Math.Max(1, sampler.WindowsPerEpoch / _options.MicroBatch));
+        for (var b = 0; b < batches; b++)
+        {
+            var (ids, targets) = StepTensors.Split(sampler.NextBatch(_options.MicroBatch), _options.MicroBatch, _options.SequenceLength);
+            var inputs = _parameters.Select((p, i) => (p.Name, _weights.Current(i))).ToDictionary(t => t.Name, t => t.Item2);
+            using var idValue = OrtValue.FromArray(ids, _options.MicroBatch, _options.SequenceLength);
+            using var targetValue = OrtValue.FromArray(targets, _options.MicroBatch, _options.SequenceLength);
+            inputs[FlameMoeModel.InputIds] = idValue;
+            inputs[TrainingLosses.Targets] = targetValue;
+            using var results = evaluation.Run(inputs, [TrainingLosses.LanguageModelLoss]);
+            total += results[TrainingLosses.LanguageModelLoss].ToArray<float>()[0];
+        }
+
+        return total / batches;
+    }
+
+    private void SaveCheckpoint(bool milestone)
+    {
+        var weights = new List<SafeTensor>();
+        var moments = new List<SafeTensor>();
+        for (var i = 0; i < _parameters.Count; i++)
+        {
+            var p = new Parameter(_parameters[i].Name, _parameters[i].Shape);
+            weights.Add(SafeTensor.From<float>(p.Name, _weights.Current(i).AsSpan<float>(), p.Shape));
+            moments.Add(SafeTensor.From<float>(p.FirstMoment, _firstMoments.Current(i).AsSpan<float>(), p.Shape));
+            moments.Add(SafeTensor.From<float>(p.SecondMoment, _secondMoments.Current(i).AsSpan<float>(), p.Shape));
+        }
+
+        var state = new CheckpointState
+        {
+            Step = _step,
+            TokensSeen = _tokens,
+            Config = JsonNode.Parse(ModelConfigs.ToJson(_config))!,
+            Schedule = JsonSerializer.SerializeToNode(new { _schedule.TotalSteps, _schedule.MaxLearningRate, _schedule.MinLearningRate, _schedule.WarmupSteps, _schedule.DecaySteps }, CheckpointState.Json),
+            DataCursor = JsonSerializer.SerializeToNode(_sampler.Cursor, CheckpointState.Json),
+            RandomState = [_options.Seed],
+            Milestone = milestone,
+        };
+        _store.Save(state, weights, moments);
+    }
+
+    public void Dispose()
+    {
+        _weights.Dispose();
+        _firstMoments.Dispose();
+        _secondMoments.Dispose();
+        _gradients.Dispose();
+        (_dataset as IDisposable)?.Dispose();
+    }
+}

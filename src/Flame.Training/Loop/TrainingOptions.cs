@@ -1,0 +1,96 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Flame.Training.Losses;
+using Flame.Training.Optimization;
+
+namespace Flame.Training.Loop;
+
+/// <summary>
+/// Everything a training run is: what to train on what, for how long and how. Saved as
+/// run.json in the run directory, so that <c>flame train --resume RUN</c> continues with the
+/// same settings. The model config itself is saved beside it (config.json).
+/// </summary>
+public sealed record TrainingOptions
+{
+    /// <summary>The indexed dataset's path prefix (PREFIX.bin / PREFIX.idx).</summary>
+    public required string Dataset { get; init; }
+
+    /// <summary>Optimizer steps.</summary>
+    public required long Steps { get; init; }
+
+    public int SequenceLength { get; init; } = 256;
+
+    /// <summary>Sequences per micro-batch (one run of the training graph).</summary>
+    public int MicroBatch { get; init; } = 8;
+
+    /// <summary>Micro-batches per optimizer step: the global batch is MicroBatch · Accumulation sequences.</summary>
+    public int Accumulation { get; init; } = 1;
+
+    public double LearningRate { get; init; } = 3e-4;
+
+    /// <summary>The learning rate at the end of the decay; default a tenth of the peak.</summary>
+    public double? MinLearningRate { get; init; }
+
+    public double WarmupFraction { get; init; } = 0.01;
+
+    public double DecayFraction { get; init; } = 0.10;
+
+    /// <summary>Seeds the weights, the data order and the document split.</summary>
+    public ulong Seed { get; init; } = 1234;
+
+    /// <summary>Document split of the dataset: train and validation fractions (the rest is test).</summary>
+    public double TrainFraction { get; init; } = 0.90;
+
+    public double ValidFraction { get; init; } = 0.05;
+
+    /// <summary>Validation every N steps (and at the end); 0 = only at the end.</summary>
+    public int ValidEvery { get; init; }
+
+    public int ValidBatches { get; init; } = 4;
+
+    /// <summary>A checkpoint every N steps (and at the end); 0 = ten per run.</summary>
+    public int CheckpointEvery { get; init; }
+
+    /// <summary>Regular checkpoints kept besides the milestones.</summary>
+    public int KeepLast { get; init; } = 2;
+
+    /// <summary>Checkpoints never pruned, evenly spaced over the run (FLAME-MoE keeps 10).</summary>
+    public int Milestones { get; init; } = 10;
+
+    public LossSettings Losses { get; init; } = LossSettings.Default;
+
+    public AdamWSettings Optimizer { get; init; } = new();
+
+    /// <summary>Threads per ORT operator; 0 = one per core.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>"cpu" or "cuda[:N]".</summary>
+    public string Device { get; init; } = "cpu";
+
+    [JsonIgnore]
+    public double MinimumLearningRate => MinLearningRate ?? LearningRate / 10;
+
+    [JsonIgnore]
+    public int CheckpointInterval => CheckpointEvery > 0 ? CheckpointEvery : (int)Math.Max(1, Steps / 10);
+
+    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>Checks the settings; the message names every field that is wrong.</summary>
+    public TrainingOptions Validate()
+    {
+        var errors = new List<string>();
+        if (Steps <= 0) errors.Add($"steps must be positive (got {Steps})");
+        if (SequenceLength <= 0) errors.Add($"sequence_length must be positive (got {SequenceLength})");
+        if (MicroBatch <= 0) errors.Add($"micro_batch must be positive (got {MicroBatch})");
+        if (Accumulation <= 0) errors.Add($"accumulation must be positive (got {Accumulation})");
+        if (ValidBatches < 0) errors.Add($"valid_batches must not be negative (got {ValidBatches})");
+        if (KeepLast < 1) errors.Add($"keep_last must be at least 1 (got {KeepLast})");
+        if (!(TrainFraction > 0 && ValidFraction >= 0 && TrainFraction + ValidFraction <= 1)) errors.Add($"train ({TrainFraction}) and valid ({ValidFraction}) fractions must be positive and sum to at most 1");
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("invalid training options: " + string.Join("; ", errors));
+        }
+
+        return this;
+    }
+}
