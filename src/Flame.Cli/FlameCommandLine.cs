@@ -16,6 +16,7 @@ public static class FlameCommandLine
         root.Subcommands.Add(DataCommands.Create());
         root.Subcommands.Add(TokenizerCommands.Create());
         root.Subcommands.Add(ModelCommands.Create());
+        root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(TraceCommand.Create());

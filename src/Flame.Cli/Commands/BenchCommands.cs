@@ -10,6 +10,7 @@ public static class BenchCommands
         var bench = new Command("bench", "Benchmarks: throughput and memory of the platform's hot paths (results go in docs/benchmarks.md).");
         bench.Subcommands.Add(BenchAnalyzeCommand.Create());
         bench.Subcommands.Add(BenchForwardCommand.Create());
+        bench.Subcommands.Add(BenchTrainCommand.Create());
         return bench;
     }
 }

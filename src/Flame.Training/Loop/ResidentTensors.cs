@@ -3,19 +3,25 @@ using Flame.Runtime;
 namespace Flame.Training.Loop;
 
 /// <summary>
-/// One float tensor per parameter, twice: the graph reads one copy and writes the other, then
-/// they swap (ORT must not write a tensor it is still reading). Allocated by ORT, so the loop
-/// never copies parameters through managed memory between steps.
+/// One float tensor per parameter, allocated by ORT, so the loop never copies parameters
+/// through managed memory between steps. Updated in place by default: the graphs bound to
+/// them read each input before they write the output of the same name (every output depends on
+/// its input), so one copy suffices; <c>inPlace: false</c> keeps two copies that swap, which
+/// the tests use to check that in-place updates change nothing.
 /// </summary>
 public sealed class ResidentTensors : IDisposable
 {
     private readonly OrtValue[][] _copies;
     private int _current;
 
-    public ResidentTensors(IReadOnlyList<long[]> shapes)
+    public ResidentTensors(IReadOnlyList<long[]> shapes, bool inPlace = true)
     {
-        _copies = [[.. shapes.Select(Zeros)], [.. shapes.Select(Zeros)]];
+        OrtValue[] first = [.. shapes.Select(Zeros)];
+        _copies = [first, inPlace ? first : [.. shapes.Select(Zeros)]];
+        _inPlace = inPlace;
     }
+
+    private readonly bool _inPlace;
 
     // ORT hands out uninitialised memory; moments and accumulators must start at zero.
     private static OrtValue Zeros(long[] shape)
@@ -37,7 +43,7 @@ public sealed class ResidentTensors : IDisposable
 
     public void Dispose()
     {
-        foreach (var value in _copies.SelectMany(c => c))
+        foreach (var value in _inPlace ? _copies[0] : _copies.SelectMany(c => c))
         {
             value.Dispose();
         }

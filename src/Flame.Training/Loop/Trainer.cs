@@ -60,10 +60,10 @@ public sealed class Trainer : IDisposable
         _sampler = new GptSampler(_dataset, _split.Train, options.SequenceLength, options.Seed, cursor);
 
         var shapes = _parameters.Select(p => p.Shape).ToList();
-        _weights = new ResidentTensors(shapes);
-        _firstMoments = new ResidentTensors(shapes);
-        _secondMoments = new ResidentTensors(shapes);
-        _gradients = new ResidentTensors(shapes);
+        _weights = new ResidentTensors(shapes, options.InPlace);
+        _firstMoments = new ResidentTensors(shapes, options.InPlace);
+        _secondMoments = new ResidentTensors(shapes, options.InPlace);
+        _gradients = new ResidentTensors(shapes, options.InPlace);
         if (checkpoint is null)
         {
             for (var i = 0; i < _parameters.Count; i++)

@@ -64,6 +64,9 @@ public sealed record TrainingOptions
     /// <summary>Threads per ORT operator; 0 = one per core.</summary>
     public int Threads { get; init; }
 
+    /// <summary>Update weights, moments and gradient accumulators in place (one copy each); false keeps two copies that swap.</summary>
+    public bool InPlace { get; init; } = true;
+
     /// <summary>"cpu" or "cuda[:N]".</summary>
     public string Device { get; init; } = "cpu";
 

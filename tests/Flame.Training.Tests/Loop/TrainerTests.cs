@@ -120,6 +120,22 @@ public sealed class TrainerTests
             "the resumed run's log continues the interrupted one, without repeated steps");
     }
 
+    [TestMethod]
+    public void InPlaceUpdatesEqualSwappedCopies()
+    {
+        var data = SyntheticCorpus.Write(Path.Combine(_folder, "data"));
+        var options = new TrainingOptions { Dataset = data, Steps = 4, SequenceLength = 16, MicroBatch = 2, Accumulation = 2, ValidBatches = 0, Milestones = 0 };
+        byte[] Checkpoint(bool inPlace, string name)
+        {
+            using var trainer = Trainer.Create(Path.Combine(_folder, name), Tiny, options with { InPlace = inPlace });
+            trainer.Train();
+            var folder = Path.Combine(_folder, name, "checkpoints", CheckpointStore.NameOf(4));
+            return [.. File.ReadAllBytes(Path.Combine(folder, CheckpointStore.WeightsFile)), .. File.ReadAllBytes(Path.Combine(folder, CheckpointStore.OptimizerFile))];
+        }
+
+        Assert.IsTrue(Checkpoint(true, "in-place").AsSpan().SequenceEqual(Checkpoint(false, "swapped")), "weights and moments after 4 steps");
+    }
+
     /// <summary>A log row without its wall-clock columns (tokens/s, ms/step).</summary>
     private static string DropTiming(string row) => string.Join(",", row.Split(',').Where((_, i) => i is not (8 or 9)));
 

@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Flame.Data.Indexed;
+using Flame.ModelGraphs.Config;
+using Flame.Training.Loop;
+
+namespace Flame.Cli.Commands;
+
+/// <summary>
+/// `flame bench train`: the training loop's throughput (tokens/s, ms per step) and peak memory
+/// for a config, on random tokens, with everything a real step does (batch upload, training
+/// graph, optimizer graph); the same measurement as bench/train_torch.py for PyTorch.
+/// </summary>
+public static class BenchTrainCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string>("--config") { Description = "Preset or config file.", DefaultValueFactory = _ => "flame-moe-38m" };
+        var set = new Option<string[]>("--set") { Description = "Config overrides (field=value).", AllowMultipleArgumentsPerToken = true };
+        var batch = new Option<int>("--batch") { Description = "Sequences per step.", DefaultValueFactory = _ => 4 };
+        var sequence = new Option<int>("--seq") { Description = "Tokens per sequence.", DefaultValueFactory = _ => 256 };
+        var steps = new Option<int>("--steps") { Description = "Timed steps (after --warmup steps).", DefaultValueFactory = _ => 5 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 2 };
+        var threads = new Option<int>("--threads") { Description = "Threads per operator (0: one per core).", DefaultValueFactory = _ => 0 };
+        var device = new Option<string>("--device") { Description = "cpu or cuda[:N].", DefaultValueFactory = _ => "cpu" };
+        var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
+        var command = new Command("train", "Time training steps (forward + backward + AdamW) of a config on random tokens: tokens/s, ms/step, peak memory.")
+        {
+            config, set, batch, sequence, steps, warmup, threads, device, json,
+        };
+        command.SetAction(parseResult =>
+        {
+            var o = parseResult.InvocationConfiguration.Output;
+            var c = ModelConfigs.Load(parseResult.GetValue(config)!, parseResult.GetValue(set));
+            int b = parseResult.GetValue(batch), s = parseResult.GetValue(sequence), timed = parseResult.GetValue(steps), untimed = parseResult.GetValue(warmup);
+            var folder = Directory.CreateTempSubdirectory("flame-bench-train-").FullName;
+            try
+            {
+                var prefix = Path.Combine(folder, "random");
+                using (var writer = new IndexedDatasetWriter(prefix, c.VocabSize))
+                {
+                    var random = new Random(1);
+                    for (var d = 0; d < 4 * (timed + untimed + 1); d++)
+                    {
+                        writer.Add(Enumerable.Range(0, b * (s + 1)).Select(_ => random.Next(c.VocabSize)).ToArray());
+                    }
+
+                    writer.Complete();
+                }
+
+                var clock = Stopwatch.StartNew();
+                var options = new TrainingOptions
+                {
+                    Dataset = prefix, Steps = timed + untimed, SequenceLength = s, MicroBatch = b, ValidBatches = 0, Milestones = 0,
+                    CheckpointEvery = int.MaxValue, TrainFraction = 1, ValidFraction = 0, Threads = parseResult.GetValue(threads), Device = parseResult.GetValue(device)!,
+                };
+                using var trainer = Trainer.Create(Path.Combine(folder, "run"), c, options);
+                var built = clock.Elapsed.TotalSeconds;
+                var reports = new List<StepReport>();
+                trainer.Train(new SyncProgress<StepReport>(reports.Add));
+                var measured = reports.Skip(untimed).Select(r => r.MillisecondsPerStep).Order().ToList();
+                var median = measured[measured.Count / 2];
+                using var process = Process.GetCurrentProcess();
+                var result = new
+                {
+                    config = c.Name, batch = b, seq = s, steps = timed, threads = options.Threads, device = options.Device,
+                    ms_per_step_median = median, ms_per_step_mean = measured.Average(), tokens_per_s = b * s / (median / 1000),
+                    peak_rss_mib = process.PeakWorkingSet64 >> 20, build_s = built,
+                };
+                o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{c.Name}, batch {b} x {s}, {options.Device}: {median:F0} ms/step median ({result.ms_per_step_mean:F0} mean) = {result.tokens_per_s:F0} tokens/s; peak RSS {result.peak_rss_mib} MiB; graphs built in {built:F1} s"));
+                if (parseResult.GetValue(json) is { } path)
+                {
+                    File.WriteAllText(path, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
+                }
+            }
+            finally
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,141 @@
+using System.CommandLine;
+using System.Globalization;
+using Flame.ModelGraphs.Config;
+using Flame.Training.Loop;
+using Flame.Training.Losses;
+
+namespace Flame.Cli.Commands;
+
+/// <summary>`flame train`: train a model on an indexed dataset, or resume a run.</summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string>("--config") { Description = "Model config: a preset name (flame-moe-38m, tiny-moe, ...; see `flame model info`) or a JSON file.", DefaultValueFactory = _ => "tiny-moe" };
+        var set = new Option<string[]>("--set") { Description = "Override a config field, e.g. --set layers=4 (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var data = new Option<string?>("--data") { Description = "Indexed dataset prefix (PREFIX.bin/.idx from `flame data tokenize`)." };
+        var run = new Option<string?>("--run") { Description = "Run directory (default artifacts/runs/CONFIG)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this directory from its latest checkpoint (other options are the run's, except --steps)." };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "tokenizer.json to keep with the run (evaluation, traces and export read it)." };
+        var defaults = new TrainingOptions { Dataset = "", Steps = 1 };
+        var steps = new Option<long?>("--steps") { Description = "Optimizer steps (required for a new run; with --resume, extends the run)." };
+        var sequence = new Option<int>("--seq") { Description = "Sequence length.", DefaultValueFactory = _ => defaults.SequenceLength };
+        var microBatch = new Option<int>("--micro-batch") { Description = "Sequences per micro-batch.", DefaultValueFactory = _ => defaults.MicroBatch };
+        var accumulation = new Option<int>("--accumulation") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => defaults.Accumulation };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate (WSD schedule: 1% warmup, last 10% decay).", DefaultValueFactory = _ => defaults.LearningRate };
+        var minLr = new Option<double?>("--min-lr") { Description = "Learning rate at the end of the decay (default lr/10)." };
+        var warmup = new Option<double>("--warmup") { Description = "Warmup fraction of the steps.", DefaultValueFactory = _ => defaults.WarmupFraction };
+        var decay = new Option<double>("--decay") { Description = "Decay fraction of the steps.", DefaultValueFactory = _ => defaults.DecayFraction };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of weights, data order and split.", DefaultValueFactory = _ => defaults.Seed };
+        var validEvery = new Option<int>("--valid-every") { Description = "Validate every N steps (0: at the end only).", DefaultValueFactory = _ => defaults.ValidEvery };
+        var validBatches = new Option<int>("--valid-batches") { Description = "Micro-batches per validation.", DefaultValueFactory = _ => defaults.ValidBatches };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps (0: ten per run).", DefaultValueFactory = _ => defaults.CheckpointEvery };
+        var keepLast = new Option<int>("--keep-last") { Description = "Regular checkpoints kept (milestones are always kept).", DefaultValueFactory = _ => defaults.KeepLast };
+        var milestones = new Option<int>("--milestones") { Description = "Evenly spaced checkpoints never pruned.", DefaultValueFactory = _ => defaults.Milestones };
+        var aux = new Option<double>("--aux-loss-coef") { Description = "Load-balancing loss coefficient (0 turns it off).", DefaultValueFactory = _ => LossSettings.Default.LoadBalancing };
+        var z = new Option<double>("--z-loss-coef") { Description = "Router z-loss coefficient.", DefaultValueFactory = _ => LossSettings.Default.ZLoss };
+        var threads = new Option<int>("--threads") { Description = "Threads per operator (0: one per core).", DefaultValueFactory = _ => 0 };
+        var device = new Option<string>("--device") { Description = "cpu or cuda[:N].", DefaultValueFactory = _ => "cpu" };
+        var logEvery = new Option<int>("--log-every") { Description = "Print a progress line every N steps (the CSV log has every step).", DefaultValueFactory = _ => 10 };
+
+        var command = new Command("train", "Train a FLAME-MoE model (or its dense baseline) on an indexed dataset with ONNX Runtime; logs to RUN/logs/train.csv, checkpoints to RUN/checkpoints/.")
+        {
+            config, set, data, run, resume, tokenizer, steps, sequence, microBatch, accumulation, lr, minLr, warmup, decay, seed,
+            validEvery, validBatches, checkpointEvery, keepLast, milestones, aux, z, threads, device, logEvery,
+        };
+        command.SetAction(parseResult =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            Trainer trainer;
+            if (parseResult.GetValue(resume) is { } resumed)
+            {
+                trainer = Trainer.Resume(resumed, parseResult.GetValue(steps));
+                output.WriteLine($"resuming {resumed} at step {trainer.Step} of {trainer.Options.Steps}");
+            }
+            else
+            {
+                var model = ModelConfigs.Load(parseResult.GetValue(config)!, parseResult.GetValue(set));
+                var options = new TrainingOptions
+                {
+                    Dataset = parseResult.GetValue(data) ?? throw new ArgumentException("--data is required for a new run (or --resume RUN)"),
+                    Steps = parseResult.GetValue(steps) ?? throw new ArgumentException("--steps is required for a new run"),
+                    SequenceLength = parseResult.GetValue(sequence),
+                    MicroBatch = parseResult.GetValue(microBatch),
+                    Accumulation = parseResult.GetValue(accumulation),
+                    LearningRate = parseResult.GetValue(lr),
+                    MinLearningRate = parseResult.GetValue(minLr),
+                    WarmupFraction = parseResult.GetValue(warmup),
+                    DecayFraction = parseResult.GetValue(decay),
+                    Seed = parseResult.GetValue(seed),
+                    ValidEvery = parseResult.GetValue(validEvery),
+                    ValidBatches = parseResult.GetValue(validBatches),
+                    CheckpointEvery = parseResult.GetValue(checkpointEvery),
+                    KeepLast = parseResult.GetValue(keepLast),
+                    Milestones = parseResult.GetValue(milestones),
+                    Losses = new LossSettings(parseResult.GetValue(aux), parseResult.GetValue(z)),
+                    Threads = parseResult.GetValue(threads),
+                    Device = parseResult.GetValue(device)!,
+                };
+                var folder = parseResult.GetValue(run) ?? Path.Combine("artifacts", "runs", model.Name);
+                trainer = Trainer.Create(folder, model, options, parseResult.GetValue(tokenizer));
+                output.WriteLine($"training {model.Name} ({ParameterCount.Of(model).Total / 1e6:F1}M parameters, {ParameterCount.Of(model).Active / 1e6:F1}M active) in {folder}");
+            }
+
+            using (trainer)
+            {
+                using var cancellation = new CancellationTokenSource();
+                ConsoleCancelEventHandler stop = (_, e) =>
+                {
+                    e.Cancel = true;
+                    cancellation.Cancel();
+                    Console.Error.WriteLine("stopping after this step (a checkpoint is saved); press Ctrl+C again to abort");
+                };
+                Console.CancelKeyPress += stop;
+                try
+                {
+                    var printer = new TrainingProgressPrinter(output, parseResult.GetValue(logEvery));
+                    var last = trainer.Train(printer, cancellation: cancellation.Token);
+                    output.WriteLine(last is null
+                        ? $"nothing to do: {trainer.Run} is at step {trainer.Step} of {trainer.Options.Steps}"
+                        : $"done: step {last.Step}, lm loss {last.LanguageModelLoss:F4}{(last.ValidationLoss is { } v ? $", validation loss {v:F4}" : "")}");
+                    output.WriteLine($"log: {RunFiles.TrainLog(trainer.Run)}; checkpoints: {Path.Combine(trainer.Run, "checkpoints")}");
+                }
+                finally
+                {
+                    Console.CancelKeyPress -= stop;
+                }
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}
+
+/// <summary>One line per N steps: losses, grad norm, learning rate, throughput, expert balance and the time left.</summary>
+internal sealed class TrainingProgressPrinter(TextWriter output, int every) : IProgress<StepReport>
+{
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+    private long _first = -1;
+
+    public void Report(StepReport r)
+    {
+        if (_first < 0)
+        {
+            _first = r.Step - 1;
+        }
+
+        if (r.Step % Math.Max(1, every) != 0 && r.Step != r.TotalSteps && r.ValidationLoss is null)
+        {
+            return;
+        }
+
+        var done = r.Step - _first;
+        var left = TimeSpan.FromSeconds(_clock.Elapsed.TotalSeconds / Math.Max(1, done) * (r.TotalSteps - r.Step));
+        var balance = r.ExpertLoads.Count > 0
+            ? $" | load max/mean {r.ExpertLoads.Average(l => l.MaxOverMean):F2} entropy {r.ExpertLoads.Average(l => l.NormalizedEntropy):F3}"
+            : "";
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"step {r.Step,6}/{r.TotalSteps} [{100.0 * r.Step / r.TotalSteps,5:F1}%] | lm {r.LanguageModelLoss:F4} | aux {r.LoadBalancingLoss:F4} | z {r.ZLoss:F3} | grad {r.GradNorm:F3} | lr {r.LearningRate:0.00e+0} | {r.TokensPerSecond:N0} tok/s{balance}{(r.ValidationLoss is { } v ? $" | valid {v:F4}" : "")} | eta {left:hh\\:mm\\:ss}"));
+    }
+}
