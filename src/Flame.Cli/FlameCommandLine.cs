@@ -23,6 +23,7 @@ public static class FlameCommandLine
         root.Subcommands.Add(AnalyzeCommand.Create());
         root.Subcommands.Add(ScalingCommands.Create());
         root.Subcommands.Add(BenchCommands.Create());
+        root.Subcommands.Add(QuickstartCommand.Create());
         return root;
     }
 

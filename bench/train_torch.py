@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""The PyTorch equivalent of one Flame.Onnx training step, for `flame bench train` comparisons.
+
+Same architecture as model-graphs/ (FLAME-MoE): RMSNorm, causal attention with rotate-half RoPE,
+SwiGLU MLPs, MoE layers after the first `dense_layers` with a softmax router (fp32, top-k
+probabilities as combine weights, not renormalised), a shared expert, an untied lm_head; weights
+laid out [in, out]. Loss = cross-entropy + 0.01 load-balancing + 0.001 z-loss per MoE layer.
+AdamW (0.9, 0.999, 1e-8, weight decay 0.01 on matrices), clipping at 1.0.
+
+Expert dispatch is dropless and eager: token-slots are sorted by expert and each expert runs on
+its slice (the usual eager PyTorch MoE, like Megatron's sequential grouped MLP).
+
+Run with Debian's torch: /usr/bin/python3 bench/train_torch.py --config flame-moe-38m
+"""
+import argparse
+import json
+import math
+import os
+import resource
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_config(name_or_path):
+    path = name_or_path if os.path.exists(name_or_path) else os.path.join(ROOT, "model-graphs", "configs", name_or_path + ".json")
+    with open(path) as f:
+        c = json.load(f)
+    multiple = c.get("vocab_multiple", 128)
+    c["padded_vocab"] = (c["vocab_size"] + multiple - 1) // multiple * multiple
+    return c
+
+
+def rms_norm(x, weight, eps):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * weight
+
+
+def swiglu(x, fc1, fc2):
+    gate, value = (x @ fc1).chunk(2, dim=-1)
+    return (F.silu(gate) * value) @ fc2
+
+
+class FlameMoe(torch.nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        h, std = c["hidden"], c["init_std"]
+        p = lambda *shape: torch.nn.Parameter(torch.randn(*shape) * std)
+        ones = lambda n: torch.nn.Parameter(torch.ones(n))
+        self.embed = p(c["padded_vocab"], h)
+        self.layers = torch.nn.ModuleList()
+        for i in range(c["layers"]):
+            layer = torch.nn.ParameterDict({"attn_norm": ones(h), "qkv": p(h, 3 * h), "out": p(h, h), "mlp_norm": ones(h)})
+            if i < c["dense_layers"] or c["experts"] == 0:
+                layer.update({"fc1": p(h, 2 * c["dense_ffn"]), "fc2": p(c["dense_ffn"], h)})
+            else:
+                layer.update({"router": p(h, c["experts"]), "experts_fc1": p(c["experts"], h, 2 * c["expert_ffn"]),
+                              "experts_fc2": p(c["experts"], c["expert_ffn"], h)})
+                if c["shared_ffn"] > 0:
+                    layer.update({"shared_fc1": p(h, 2 * c["shared_ffn"]), "shared_fc2": p(c["shared_ffn"], h)})
+            self.layers.append(layer)
+        self.final_norm = ones(h)
+        self.lm_head = p(h, c["padded_vocab"])
+        d = h // c["heads"]
+        angles = torch.arange(c["max_seq_len"])[:, None] * c["rope_base"] ** (-2.0 * (torch.arange(d) % (d // 2)) / d)
+        self.register_buffer("cos", angles.cos(), persistent=False)
+        self.register_buffer("sin", angles.sin(), persistent=False)
+
+    def attention(self, x, layer):
+        b, s, h = x.shape
+        heads = self.c["heads"]
+        d = h // heads
+        q, k, v = (x @ layer["qkv"]).split(h, dim=-1)
+        q, k, v = (t.view(b, s, heads, d).transpose(1, 2) for t in (q, k, v))
+        cos, sin = self.cos[:s], self.sin[:s]
+        rotate = lambda t: torch.cat([-t[..., d // 2:], t[..., :d // 2]], dim=-1)
+        q, k = q * cos + rotate(q) * sin, k * cos + rotate(k) * sin
+        scores = (q @ k.transpose(-1, -2)) / math.sqrt(d)
+        mask = torch.ones(s, s, dtype=torch.bool, device=x.device).triu(1)
+        y = scores.masked_fill(mask, float("-inf")).softmax(-1) @ v
+        return y.transpose(1, 2).reshape(b, s, h) @ layer["out"]
+
+    def moe(self, x, layer, routing):
+        c = self.c
+        tokens = x.reshape(-1, x.shape[-1])
+        logits = tokens.float() @ layer["router"]
+        weights, indices = logits.softmax(-1).topk(c["top_k"], dim=-1)
+        routing.append((logits, indices))
+        flat = indices.reshape(-1)
+        order = flat.argsort(stable=True)
+        counts = torch.bincount(flat, minlength=c["experts"]).tolist()
+        slot_tokens = order // c["top_k"]
+        gates = weights.reshape(-1)[order]
+        out = torch.zeros_like(tokens)
+        start = 0
+        for e, n in enumerate(counts):
+            if n == 0:
+                continue
+            rows = slot_tokens[start:start + n]
+            y = swiglu(tokens[rows], layer["experts_fc1"][e], layer["experts_fc2"][e])
+            out.index_add_(0, rows, y * gates[start:start + n, None].to(y.dtype))
+            start += n
+        if "shared_fc1" in layer:
+            out = out + swiglu(tokens, layer["shared_fc1"], layer["shared_fc2"])
+        return out.view_as(x)
+
+    def forward(self, ids):
+        x = self.embed[ids]
+        routing = []
+        eps = self.c["norm_eps"]
+        for layer in self.layers:
+            x = x + self.attention(rms_norm(x, layer["attn_norm"], eps), layer)
+            normed = rms_norm(x, layer["mlp_norm"], eps)
+            x = x + (self.moe(normed, layer, routing) if "router" in layer else swiglu(normed, layer["fc1"], layer["fc2"]))
+        return rms_norm(x, self.final_norm, eps) @ self.lm_head, routing
+
+
+def loss_of(model, ids, targets):
+    logits, routing = model(ids)
+    loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
+    experts, k = model.c["experts"], model.c["top_k"]
+    for router_logits, indices in routing:
+        p = router_logits.softmax(-1).mean(0)
+        f = torch.bincount(indices.reshape(-1), minlength=experts).float() / indices.numel()
+        loss = loss + 0.01 * experts * (p * f).sum() + 0.001 * router_logits.logsumexp(-1).pow(2).mean()
+    return loss
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="flame-moe-38m")
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--seq", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=5, help="timed steps")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps first")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtype", default="fp32", choices=["fp32", "bf16"])
+    parser.add_argument("--compile", action="store_true", help="torch.compile the loss (skipped if it fails)")
+    parser.add_argument("--json", help="write the results here")
+    a = parser.parse_args()
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(1)
+    c = load_config(a.config)
+    model = FlameMoe(c).to(a.device)
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    rest = [p for p in model.parameters() if p.dim() < 2]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}],
+                                  lr=3e-4, betas=(0.9, 0.999), eps=1e-8)
+    step_loss = loss_of
+    if a.compile:
+        try:
+            step_loss = torch.compile(loss_of)
+        except Exception as e:  # noqa: BLE001 - report and go on eager
+            print(f"torch.compile unavailable ({e}); running eager")
+
+    def step():
+        window = torch.randint(0, c["vocab_size"], (a.batch, a.seq + 1), device=a.device)
+        with torch.autocast(device_type=a.device.split(":")[0], dtype=torch.bfloat16, enabled=a.dtype == "bf16"):
+            loss = step_loss(model, window[:, :-1], window[:, 1:])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        if a.device.startswith("cuda"):
+            torch.cuda.synchronize()
+
+    for _ in range(a.warmup):
+        step()
+    times = []
+    for _ in range(a.steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+
+    median = statistics.median(times)
+    peak = torch.cuda.max_memory_allocated() >> 20 if a.device.startswith("cuda") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10
+    result = {
+        "config": c["name"], "batch": a.batch, "seq": a.seq, "steps": a.steps, "threads": a.threads, "device": a.device, "dtype": a.dtype,
+        "compiled": a.compile, "torch": torch.__version__, "ms_per_step_median": median * 1000, "ms_per_step_mean": statistics.mean(times) * 1000,
+        "tokens_per_s": a.batch * a.seq / median, "peak_memory_mib": peak,
+    }
+    print(f"{c['name']}, batch {a.batch} x {a.seq}, {a.device} {a.dtype}, torch {torch.__version__}: {median * 1000:.0f} ms/step median "
+          f"= {result['tokens_per_s']:.0f} tokens/s; peak {'GPU memory' if a.device.startswith('cuda') else 'RSS'} {peak} MiB")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(result, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
