@@ -55,6 +55,11 @@ public static class TrainCommand
             else
             {
                 var model = ModelConfigs.Load(parseResult.GetValue(config)!, parseResult.GetValue(set));
+                if (parseResult.GetValue(tokenizer) is { } tokenizerPath && Flame.Data.Tokenization.TokenizerFiles.Load(tokenizerPath).VocabularySize is var size && size > model.VocabSize)
+                {
+                    throw new ArgumentException($"{tokenizerPath} has {size} tokens but config '{model.Name}' has vocab_size {model.VocabSize}: add --set vocab_size={size}");
+                }
+
                 var options = new TrainingOptions
                 {
                     Dataset = parseResult.GetValue(data) ?? throw new ArgumentException("--data is required for a new run (or --resume RUN)"),
