@@ -73,4 +73,62 @@ public sealed class TraceCommandTests
             Directory.Delete(run, recursive: true);
         }
     }
+
+    [TestMethod]
+    public void TracesATrainedRunAndMatchesItsForwardGraph()
+    {
+        var folder = Directory.CreateTempSubdirectory("flame-trace-trained-").FullName;
+        try
+        {
+            // A small MoE trained for 20 steps by `flame train`, traced by `flame trace`.
+            var prefix = Path.Combine(folder, "data");
+            var random = new Random(8);
+            using (var writer = new Flame.Data.Indexed.IndexedDatasetWriter(prefix, 512))
+            {
+                for (var d = 0; d < 40; d++)
+                {
+                    var tokens = new int[150];
+                    tokens[0] = random.Next(64);
+                    for (var t = 1; t < tokens.Length; t++)
+                    {
+                        tokens[t] = random.NextDouble() < 0.2 ? random.Next(64) : (tokens[t - 1] * 5 + 1) % 64;
+                    }
+
+                    writer.Add(tokens);
+                }
+
+                writer.Complete();
+            }
+
+            var run = Path.Combine(folder, "run");
+            var trained = CliRunner.Run("train", "--config", "tiny-moe", "--data", prefix, "--run", run, "--steps", "20", "--seq", "32", "--micro-batch", "4", "--lr", "3e-3", "--checkpoint-every", "10", "--milestones", "2");
+            Assert.AreEqual(0, trained.ExitCode, trained.Error);
+            var traces = Path.Combine(folder, "traces");
+            var traced = CliRunner.Run("trace", "--run", run, "--dataset", prefix, "--tokens", "128", "--seq-len", "32", "--out", traces);
+            Assert.AreEqual(0, traced.ExitCode, traced.Error);
+
+            // The held-out tokens: the test split's documents in order, as `flame trace` takes them.
+            using var dataset = Flame.Data.Indexed.IndexedDataset.Open(prefix);
+            var heldOut = Flame.Data.Sampling.DocumentSplit.Create(dataset.Count).Test.SelectMany(d => dataset.Sequence(d).ToArray()).Take(128).Select(t => (long)t).ToArray();
+            var store = new Flame.Training.Checkpoints.CheckpointStore(run);
+            var forward = Flame.Onnx.Transforms.FunctionInliner.Inline(Flame.Training.Checkpoints.CheckpointForward.Build(store.Load(20)));
+            using var session = new Flame.Runtime.InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(forward));
+            using var ids = Flame.Runtime.OrtValue.FromArray(heldOut, 4, 32);
+            using var results = session.Run(new Dictionary<string, Flame.Runtime.OrtValue> { ["input_ids"] = ids });
+
+            using var set = new Flame.Analysis.Traces.ParquetTraceSet(traces, 8, 512);
+            var final = set.Checkpoints.Single(c => c.Step == 20);
+            foreach (var layer in set.Layers)
+            {
+                var block = set.Read(final, layer).Single();
+                CollectionAssert.AreEqual(heldOut.Select(t => (int)t).ToArray(), block.TokenIds, "row r of every file is held-out token r");
+                var expected = results[Flame.ModelGraphs.Model.FlameMoeModel.TopKIndices(layer - 1)].ToArray<long>().Select(e => (int)e).ToArray();
+                CollectionAssert.AreEqual(expected, block.ExpertIndices, $"layer {layer}: the traced experts are the trained model's top-k");
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }
