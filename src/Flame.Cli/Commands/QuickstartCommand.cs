@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Flame.Analysis.Plots;
-using Flame.Analysis.Reports;
 using Flame.Training.Checkpoints;
 using Flame.Training.Loop;
 
@@ -73,7 +71,15 @@ public static class QuickstartCommand
             pipeline.Stage("analyze moe", File.Exists(Path.Combine(moe, "analysis", "report.html")), ["analyze", "--traces", traces, "--out", Path.Combine(moe, "analysis"),
                 "--experts", moeConfig.Experts.ToString(CultureInfo.InvariantCulture), "--vocab-size", moeConfig.PaddedVocab.ToString(CultureInfo.InvariantCulture), "--tokenizer", tokenizer]);
 
-            var report = QuickstartReport.Write(root, runs.Select(r => (r.Item1, Path.Combine(root, "runs", r.Item1))).ToList());
+            var findings = QuickstartFindings.Measure(moe, Path.Combine(root, "runs", "dense"), moeConfig.TopK);
+            var report = QuickstartReport.Write(root, runs.Select(r => (r.Item1, Path.Combine(root, "runs", r.Item1))).ToList(), findings);
+            o.WriteLine();
+            o.WriteLine("FLAME-MoE's findings at this scale:");
+            foreach (var finding in findings)
+            {
+                o.WriteLine($"  {(finding.Reproduced ? "reproduced    " : "not reproduced")}  {finding.Claim}: {finding.Measured}");
+            }
+
             o.WriteLine();
             o.WriteLine($"done in {pipeline.Elapsed:hh\\:mm\\:ss}. Results:");
             o.WriteLine($"  report:        {report}");

@@ -8,7 +8,7 @@ namespace Flame.Cli.Commands;
 /// <summary>The quickstart's one-page report: the MoE against its dense baseline (training and validation loss), with links to the routing analyses.</summary>
 internal static class QuickstartReport
 {
-    public static string Write(string root, IReadOnlyList<(string Name, string Run)> runs)
+    public static string Write(string root, IReadOnlyList<(string Name, string Run)> runs, IReadOnlyList<QuickstartFindings.Finding> findings)
     {
         var logs = runs.Select(r => (r.Name, Rows: ReadLog(RunFiles.TrainLog(r.Run)))).ToList();
         var report = new HtmlReport("Flame.Onnx quickstart");
@@ -25,6 +25,8 @@ internal static class QuickstartReport
         report.Figure(new LineChart("Validation loss", "step", "lm loss",
             logs.Select(l => new Series(l.Name, l.Rows.Where(r => !double.IsNaN(r.Valid)).Select(r => ((double)r.Step, r.Valid)).ToList())).ToList()).ToSvg(),
             "Loss on the same held-out windows of the validation split at every validation.");
+        report.Heading("FLAME-MoE's findings at this scale");
+        report.Table(["claim", "measured here", "reproduced?"], findings.Select(f => (IReadOnlyList<string>)[f.Claim, f.Measured, f.Reproduced ? "yes" : "no"]));
         report.Heading("Routing");
         report.Paragraph("Expert specialization, co-activation, router saturation and load balance of the MoE across its checkpoints: runs/moe/analysis/report.html (CSV tables beside it). Traces: runs/moe/traces; the exported model: runs/moe/export.");
         var path = Path.Combine(root, "report.html");
