@@ -10,7 +10,8 @@ namespace Flame.ModelGraphs.Model;
 /// <param name="Weights">Parameters as graph inputs (training: bound by name, nothing allocated) or seeded initializers (inference, export).</param>
 /// <param name="Seed">Seed of the initial weights (FLAME-MoE: 1234).</param>
 /// <param name="Opset">ai.onnx opset (17 by default; higher selectable).</param>
-public sealed record ForwardOptions(WeightsAs Weights = WeightsAs.Initializers, ulong Seed = 1234, int Opset = GraphBuilder.DefaultOpset);
+/// <param name="ExpertInterventions">Add the inputs expert_mask.i and expert_keep.i per MoE layer (see <see cref="Router"/>), for probing experts.</param>
+public sealed record ForwardOptions(WeightsAs Weights = WeightsAs.Initializers, ulong Seed = 1234, int Opset = GraphBuilder.DefaultOpset, bool ExpertInterventions = false);
 
 /// <summary>The forward graph and what it contains.</summary>
 public sealed record ForwardGraph(ModelProto Model, IReadOnlyList<ParameterSpec> Parameters, IReadOnlyList<int> MoeLayers);
@@ -39,17 +40,23 @@ public static class FlameMoeModel
     /// <summary>Capacity mode only: the fraction of token-slots the layer dropped.</summary>
     public static string DroppedFraction(int layer) => $"dropped_fraction.{layer}";
 
+    /// <summary>Intervention input (E floats): 0 removes an expert from the router's choice, the next best takes its place.</summary>
+    public static string ExpertMask(int layer) => $"expert_mask.{layer}";
+
+    /// <summary>Intervention input (E floats): 0 zeroes an expert's contribution, the routing unchanged.</summary>
+    public static string ExpertKeep(int layer) => $"expert_keep.{layer}";
+
     public static ForwardGraph Build(ModelConfig c, ForwardOptions? options = null)
     {
         options ??= new ForwardOptions();
         var g = new GraphBuilder(c.Name, options.Opset);
-        var forward = Define(g, c);
+        var forward = Define(g, c, options.ExpertInterventions);
         var metadata = new Dictionary<string, string> { ["flame.config"] = ModelConfigs.ToJson(c) };
         return new ForwardGraph(g.ToModel(options.Weights, options.Seed, metadata), g.Parameters, forward.Routing.Select(r => r.Layer).ToList());
     }
 
     /// <summary>Emits the decoder into <paramref name="g"/>: input_ids in, logits and routing outputs out.</summary>
-    public static ForwardValues Define(GraphBuilder g, ModelConfig c)
+    public static ForwardValues Define(GraphBuilder g, ModelConfig c, bool expertInterventions = false)
     {
         c.Validate();
         var ids = g.Input(InputIds, DataType.Int64, Dim.Sym("batch"), Dim.Sym("seq"));   // (B, S)
@@ -82,7 +89,10 @@ public static class FlameMoeModel
             if (c.IsMoeLayer(i))
             {
                 using var moe = g.Scope("moe");
-                var output = MoeLayer.Apply(g, c, normed);
+                var interventions = expertInterventions
+                    ? new Router.Interventions(g.Input(ExpertMask(i), DataType.Float, c.Experts), g.Input(ExpertKeep(i), DataType.Float, c.Experts))
+                    : null;
+                var output = MoeLayer.Apply(g, c, normed, interventions);
                 x = g.Add(x, output.Y);                                                  // x = x + moe(norm(x))
                 routing.Add((i, g.Output(output.Routing.Logits, RouterLogits(i)), g.Output(output.Routing.Weights, TopKWeights(i)),
                     g.Output(output.Routing.Indices, TopKIndices(i))));

@@ -13,10 +13,10 @@ public static class MoeLayer
     public sealed record Output(Value Y, Router.Routing Routing, Value? DroppedFraction);
 
     /// <summary>x: (batch, seq, hidden) → y of the same shape, and the layer's routing (per token of the flattened batch).</summary>
-    public static Output Apply(GraphBuilder g, ModelConfig c, Value x)
+    public static Output Apply(GraphBuilder g, ModelConfig c, Value x, Router.Interventions? interventions = null)
     {
         var tokens = g.Reshape(x, -1, c.Hidden);                                        // (T, H)
-        var routing = Router.Apply(g, tokens, c.Hidden, c.Experts, c.TopK, c.InitStd);  // (T, E), (T, k), (T, k)
+        var routing = Router.Apply(g, tokens, c.Hidden, c.Experts, c.TopK, c.InitStd, interventions);   // (T, E), (T, k), (T, k)
         var experts = new Experts(g, c.Experts, c.Hidden, c.ExpertFfn, c.InitStd);
         if (c.Dispatch == ModelConfig.DispatchSorted)
         {
