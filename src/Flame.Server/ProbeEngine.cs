@@ -1,0 +1,148 @@
+namespace Flame.Server;
+
+/// <summary>What the endpoints compute, over the served model: routing, log-likelihoods, generation.</summary>
+public sealed class ProbeEngine(ServedModel model, ServerOptions options)
+{
+    private int MaxLength => model.Config.MaxSequenceLength;
+
+    private ExpertInterventions Interventions(ExpertIntervention[]? items) =>
+        ExpertInterventions.From(items, model.MoeLayers, model.Config.Experts, model.Config.TopK);
+
+    private int[] Encode(string? text, string field)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            throw new RequestException($"{field}: must be a non-empty string");
+        }
+
+        return model.Tokenizer.Encode(text);
+    }
+
+    public RouteResponse Route(RouteRequest request)
+    {
+        var interventions = Interventions(request.Interventions);
+        var ids = Encode(request.Text, "text");
+        if (ids.Length > MaxLength)
+        {
+            throw new RequestException($"text: {ids.Length} tokens exceed the model's {MaxLength}", 413);
+        }
+
+        var result = model.Forward(ids, interventions);
+        var k = model.Config.TopK;
+        return new RouteResponse([.. ids.Select((id, t) => new RoutedToken(id, model.Tokenizer.Decode([id]),
+            [.. model.MoeLayers.Select(l => new LayerRouting(l,
+                [.. result.Routing[l].Experts.AsSpan(t * k, k).ToArray().Select(e => (int)e)],
+                result.Routing[l].Weights.AsSpan(t * k, k).ToArray()))]))], model.Config.Experts, k);
+    }
+
+    public LoglikelihoodResponse Loglikelihood(LoglikelihoodRequest request)
+    {
+        if (request.Requests is not { Length: > 0 })
+        {
+            throw new RequestException("requests: give at least one {context, continuation}");
+        }
+
+        var interventions = Interventions(request.Interventions);
+        var results = new List<LoglikelihoodResult>();
+        for (var i = 0; i < request.Requests.Length; i++)
+        {
+            var pair = request.Requests[i];
+            var context = pair.Context is { Length: > 0 } ? model.Tokenizer.Encode(pair.Context) : [];
+            var continuation = Encode(pair.Continuation, $"requests[{i}].continuation");
+            if (continuation.Length > MaxLength)
+            {
+                throw new RequestException($"requests[{i}].continuation: {continuation.Length} tokens exceed the model's {MaxLength}", 413);
+            }
+
+            // Cut the context from the left, as lm-evaluation-harness does; an empty one starts at end-of-document.
+            int[] all = [.. context.Length == 0 && model.Tokenizer.EndOfDocumentId is { } eod ? [eod] : context, .. continuation];
+            all = all[Math.Max(0, all.Length - MaxLength - 1)..];
+            var input = all[..^1];
+            var result = model.Forward(input, interventions);
+            double logprob = 0;
+            var greedy = true;
+            var v = result.Vocabulary;
+            for (var j = 0; j < continuation.Length; j++)
+            {
+                var position = input.Length - continuation.Length + j;
+                var row = result.Logits.AsSpan(position * v, v)[..model.Config.VocabSize];
+                var max = row[TokenSampler.ArgMax(row)];
+                double sum = 0;
+                foreach (var value in row)
+                {
+                    sum += Math.Exp(value - max);
+                }
+
+                logprob += row[continuation[j]] - max - Math.Log(sum);
+                greedy &= TokenSampler.ArgMax(row) == continuation[j];
+            }
+
+            results.Add(new LoglikelihoodResult(logprob, greedy, continuation.Length));
+        }
+
+        return new LoglikelihoodResponse([.. results]);
+    }
+
+    /// <summary>Checks a completion request before it is queued or streamed.</summary>
+    public void Check(CompletionRequest request)
+    {
+        if (request.MaxTokens < 1 || request.MaxTokens > options.MaxNewTokens)
+        {
+            throw new RequestException($"max_tokens: must lie in [1, {options.MaxNewTokens}]");
+        }
+
+        if (request.Temperature < 0 || request.TopK < 0 || request.TopP is <= 0 or > 1)
+        {
+            throw new RequestException("temperature must be >= 0, top_k >= 0 and top_p in (0, 1]");
+        }
+
+        Interventions(request.Interventions);
+        if (Encode(request.Prompt, "prompt").Length > MaxLength)
+        {
+            throw new RequestException($"prompt: longer than the model's {MaxLength} tokens", 413);
+        }
+    }
+
+    /// <summary>Generates token by token (each step runs the whole context: no KV cache yet), calling <paramref name="onToken"/> with each new piece of text.</summary>
+    public CompletionResponse Complete(CompletionRequest request, Action<string>? onToken)
+    {
+        Check(request);
+        var interventions = Interventions(request.Interventions);
+        var prompt = Encode(request.Prompt, "prompt");
+        var ids = new List<int>(prompt);
+        var random = new Random(request.Seed ?? 0);
+        var generated = new List<int>();
+        var text = "";
+        var finish = "length";
+        while (generated.Count < request.MaxTokens)
+        {
+            var window = ids.Skip(Math.Max(0, ids.Count - MaxLength)).ToList();
+            var result = model.Forward(window, interventions);
+            var v = result.Vocabulary;
+            var next = TokenSampler.Next(result.Logits.AsSpan((window.Count - 1) * v, v), model.Config.VocabSize, request.Temperature, request.TopK, request.TopP, random);
+            if (next == model.Tokenizer.EndOfDocumentId)
+            {
+                finish = "stop";
+                break;
+            }
+
+            ids.Add(next);
+            generated.Add(next);
+            var decoded = model.Tokenizer.Decode([.. generated]);
+            var piece = decoded[Math.Min(text.Length, decoded.Length)..];
+            text = decoded;
+            if (request.Stop?.FirstOrDefault(s => s.Length > 0 && text.Contains(s, StringComparison.Ordinal)) is { } stop)
+            {
+                var cut = text.IndexOf(stop, StringComparison.Ordinal);
+                onToken?.Invoke(piece[..Math.Max(0, piece.Length - (text.Length - cut))]);
+                text = text[..cut];
+                finish = "stop";
+                break;
+            }
+
+            onToken?.Invoke(piece);
+        }
+
+        return new CompletionResponse(text, [.. generated], finish, prompt.Length);
+    }
+}

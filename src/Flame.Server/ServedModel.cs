@@ -1,0 +1,98 @@
+using Flame.Data.Tokenization;
+using Flame.ModelGraphs.Builder;
+using Flame.ModelGraphs.Config;
+using Flame.ModelGraphs.Model;
+using Flame.Onnx.Proto;
+using Flame.Onnx.SafeTensors;
+using Flame.Onnx.Transforms;
+using Flame.Runtime;
+using Google.Protobuf;
+
+namespace Flame.Server;
+
+/// <summary>A forward pass's results for one sequence: logits and, per MoE layer, each token's experts and weights.</summary>
+public sealed record ForwardResult(float[] Logits, int Vocabulary, IReadOnlyDictionary<int, (long[] Experts, float[] Weights)> Routing);
+
+/// <summary>
+/// One exported model (config.json + model.safetensors + tokenizer.json from `flame export`)
+/// as an ORT session whose graph has the expert-intervention inputs. Sessions are safe to run
+/// concurrently; the server bounds how many requests run at once.
+/// </summary>
+public sealed class ServedModel : IDisposable
+{
+    private readonly InferenceSession _session;
+
+    private ServedModel(ModelConfig config, BpeTokenizer tokenizer, InferenceSession session, IReadOnlyList<int> moeLayers, string folder)
+    {
+        Config = config;
+        Tokenizer = tokenizer;
+        _session = session;
+        MoeLayers = moeLayers;
+        Folder = folder;
+    }
+
+    public ModelConfig Config { get; }
+
+    public BpeTokenizer Tokenizer { get; }
+
+    public IReadOnlyList<int> MoeLayers { get; }
+
+    public string Folder { get; }
+
+    public static ServedModel Load(string folder, SessionSettings? settings = null)
+    {
+        string Need(string file) => File.Exists(Path.Combine(folder, file)) ? Path.Combine(folder, file)
+            : throw new FileNotFoundException($"{folder} has no {file}: serve a folder written by `flame export`", Path.Combine(folder, file));
+        var config = ModelConfigs.Load(Need("config.json"));
+        var tokenizer = TokenizerFiles.Load(Need("tokenizer.json"));
+        var graph = FlameMoeModel.Build(config, new ForwardOptions(WeightsAs.Inputs, ExpertInterventions: true));
+        var model = graph.Model;
+        using (var weights = SafeTensorsFile.Open(Need("model.safetensors")))
+        {
+            foreach (var p in graph.Parameters)
+            {
+                if (!weights.Contains(p.Name))
+                {
+                    throw new InvalidDataException($"{weights.Path} has no tensor '{p.Name}', which config.json needs");
+                }
+
+                var tensor = new TensorProto { Name = p.Name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(weights.ReadBytes(p.Name)) };
+                tensor.Dims.AddRange(p.Shape);
+                model.Graph.Initializer.Add(tensor);
+                model.Graph.Input.Remove(model.Graph.Input.Single(i => i.Name == p.Name));
+            }
+        }
+
+        var session = new InferenceSession(FunctionInliner.Inline(model).ToByteArray(), settings);
+        return new ServedModel(config, tokenizer, session, graph.MoeLayers, folder);
+    }
+
+    /// <summary>Runs the model on one sequence of token ids with the given interventions.</summary>
+    public ForwardResult Forward(IReadOnlyList<int> ids, ExpertInterventions interventions)
+    {
+        var inputs = new Dictionary<string, OrtValue> { [FlameMoeModel.InputIds] = OrtValue.FromArray(ids.Select(i => (long)i).ToArray(), 1, ids.Count) };
+        foreach (var layer in MoeLayers)
+        {
+            var (mask, keep) = interventions.For(layer, Config.Experts);
+            inputs[FlameMoeModel.ExpertMask(layer)] = OrtValue.FromArray(mask, Config.Experts);
+            inputs[FlameMoeModel.ExpertKeep(layer)] = OrtValue.FromArray(keep, Config.Experts);
+        }
+
+        try
+        {
+            string[] outputs = [FlameMoeModel.Logits, .. MoeLayers.SelectMany(l => new[] { FlameMoeModel.TopKIndices(l), FlameMoeModel.TopKWeights(l) })];
+            using var results = _session.Run(inputs, outputs);
+            var routing = MoeLayers.ToDictionary(l => l, l => (results[FlameMoeModel.TopKIndices(l)].ToArray<long>(), results[FlameMoeModel.TopKWeights(l)].ToArray<float>()));
+            return new ForwardResult(results[FlameMoeModel.Logits].ToArray<float>(), Config.PaddedVocab, routing);
+        }
+        finally
+        {
+            foreach (var value in inputs.Values)
+            {
+                value.Dispose();
+            }
+        }
+    }
+
+    public void Dispose() => _session.Dispose();
+}

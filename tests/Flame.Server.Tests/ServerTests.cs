@@ -1,0 +1,154 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Flame.Data.Tokenization;
+using Flame.ModelGraphs.Config;
+using Flame.Onnx.SafeTensors;
+using Flame.Training.Checkpoints;
+using Microsoft.AspNetCore.Builder;
+
+namespace Flame.Server.Tests;
+
+/// <summary>The server over loopback HTTP, serving a small MoE with seeded weights and a tokenizer trained here.</summary>
+[TestClass]
+public sealed class ServerTests
+{
+    private static string _folder = "";
+    private static ServedModel _model = null!;
+    private static WebApplication _app = null!;
+    private static HttpClient _http = null!;
+
+    [ClassInitialize]
+    public static async Task Start(TestContext _)
+    {
+        _folder = Directory.CreateTempSubdirectory("flame-serve-").FullName;
+        var text = Enumerable.Range(0, 300).Select(i => $"The whale {i % 7} swam under ship {i % 5}; the captain said {i % 3} words.").ToList();
+        var tokenizer = BpeTrainer.Train(text, 400);
+        TokenizerFiles.SaveHuggingFace(tokenizer, Path.Combine(_folder, "tokenizer.json"));
+        var config = ModelConfigs.Load("tiny-moe") with { VocabSize = tokenizer.VocabularySize, InitStd = 0.2 };
+        File.WriteAllText(Path.Combine(_folder, "config.json"), ModelConfigs.ToJson(config));
+        SafeTensorsWriter.Write(Path.Combine(_folder, "model.safetensors"), CheckpointForward.InitialWeights(config, 5));
+
+        _model = ServedModel.Load(_folder);
+        _app = FlameServer.Create(_model, new ServerOptions { Port = 0, MaxQueued = 2 });
+        await _app.StartAsync();
+        _http = new HttpClient { BaseAddress = new Uri(_app.Urls.First()) };
+    }
+
+    [ClassCleanup]
+    public static async Task Stop()
+    {
+        _http.Dispose();
+        await _app.StopAsync();
+        _model.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonElement Body)> Post(string path, string json)
+    {
+        using var response = await _http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+        var body = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, JsonDocument.Parse(body.Length == 0 ? "{}" : body).RootElement.Clone());
+    }
+
+    [TestMethod]
+    public async Task RouteGivesTopKExpertsPerTokenAndLayer()
+    {
+        var (status, body) = await Post("/v1/route", """{"text": "The whale swam"}""");
+        Assert.AreEqual(HttpStatusCode.OK, status, body.ToString());
+        var tokens = body.GetProperty("tokens");
+        Assert.AreEqual(_model.Tokenizer.Encode("The whale swam").Length, tokens.GetArrayLength());
+        var layers = tokens[0].GetProperty("layers");
+        Assert.AreEqual(2, layers.GetArrayLength(), "tiny-moe has two MoE layers");
+        Assert.AreEqual(2, layers[0].GetProperty("experts").GetArrayLength(), "top-2");
+    }
+
+    [TestMethod]
+    public async Task MaskingAnExpertRoutesAroundIt()
+    {
+        var (_, plain) = await Post("/v1/route", """{"text": "The whale swam under ship"}""");
+        var first = plain.GetProperty("tokens")[0].GetProperty("layers")[0];
+        var layer = first.GetProperty("layer").GetInt32();
+        var expert = first.GetProperty("experts")[0].GetInt32();
+        var (status, masked) = await Post("/v1/route", $$"""{"text": "The whale swam under ship", "interventions": [{"layer": {{layer}}, "experts": [{{expert}}], "mode": "mask"}]}""");
+        Assert.AreEqual(HttpStatusCode.OK, status, masked.ToString());
+        foreach (var token in masked.GetProperty("tokens").EnumerateArray())
+        {
+            var routing = token.GetProperty("layers").EnumerateArray().Single(l => l.GetProperty("layer").GetInt32() == layer);
+            Assert.IsFalse(routing.GetProperty("experts").EnumerateArray().Any(e => e.GetInt32() == expert), "the masked expert never appears");
+        }
+
+        var (_, zeroed) = await Post("/v1/route", $$"""{"text": "The whale swam under ship", "interventions": [{"layer": {{layer}}, "experts": [{{expert}}], "mode": "zero"}]}""");
+        Assert.AreEqual(expert, zeroed.GetProperty("tokens")[0].GetProperty("layers")[0].GetProperty("experts")[0].GetInt32(), "zeroing keeps the routing");
+        Assert.AreEqual(0f, zeroed.GetProperty("tokens")[0].GetProperty("layers")[0].GetProperty("weights")[0].GetSingle());
+    }
+
+    [TestMethod]
+    public async Task GreedyCompletionIsDeterministicAndStreamsTheSameText()
+    {
+        var (status, first) = await Post("/v1/completions", """{"prompt": "The whale", "max_tokens": 6}""");
+        Assert.AreEqual(HttpStatusCode.OK, status, first.ToString());
+        var (_, second) = await Post("/v1/completions", """{"prompt": "The whale", "max_tokens": 6}""");
+        Assert.AreEqual(first.GetProperty("text").GetString(), second.GetProperty("text").GetString());
+
+        using var response = await _http.PostAsync("/v1/completions", new StringContent("""{"prompt": "The whale", "max_tokens": 6, "stream": true}""", Encoding.UTF8, "application/json"));
+        Assert.AreEqual("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        var events = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.AreEqual("data: [DONE]", events[^1]);
+        var streamed = string.Concat(events.Where(e => e.Contains("\"token\"")).Select(e => JsonDocument.Parse(e["data: ".Length..]).RootElement.GetProperty("token").GetString()));
+        Assert.AreEqual(first.GetProperty("text").GetString(), streamed);
+
+        var (_, sampled) = await Post("/v1/completions", """{"prompt": "The whale", "max_tokens": 5, "temperature": 0.8, "top_k": 20, "top_p": 0.9, "seed": 3}""");
+        Assert.AreEqual(5, sampled.GetProperty("tokens").GetArrayLength());
+    }
+
+    [TestMethod]
+    public async Task LoglikelihoodMatchesTheGreedyContinuation()
+    {
+        var (_, completion) = await Post("/v1/completions", """{"prompt": "The captain", "max_tokens": 3}""");
+        var continuation = completion.GetProperty("text").GetString()!;
+        var (status, body) = await Post("/v1/loglikelihood", JsonSerializer.Serialize(new { requests = new[] { new { context = "The captain", continuation } } }));
+        Assert.AreEqual(HttpStatusCode.OK, status, body.ToString());
+        var result = body.GetProperty("results")[0];
+        Assert.IsLessThan(0, result.GetProperty("logprob").GetDouble());
+        Assert.IsTrue(result.GetProperty("is_greedy").GetBoolean() || _model.Tokenizer.Encode("The captain" + continuation).Length != _model.Tokenizer.Encode("The captain").Length + 3,
+            "the greedy continuation is greedy (unless re-tokenizing the joined text merges differently)");
+    }
+
+    [TestMethod]
+    public async Task BadRequestsGetJsonErrorsAndTheServerStaysUp()
+    {
+        foreach (var (path, json, expected) in new[]
+        {
+            ("/v1/route", "{not json", HttpStatusCode.BadRequest),
+            ("/v1/route", """{"text": "a", "colour": "red"}""", HttpStatusCode.BadRequest),
+            ("/v1/route", """{"text": ""}""", HttpStatusCode.BadRequest),
+            ("/v1/route", """{"text": "a", "interventions": [{"layer": 0, "experts": [1]}]}""", HttpStatusCode.BadRequest),
+            ("/v1/route", """{"text": "a", "interventions": [{"layer": 1, "experts": [99]}]}""", HttpStatusCode.BadRequest),
+            ("/v1/route", """{"text": "a", "interventions": [{"layer": 1, "experts": [1], "mode": "off"}]}""", HttpStatusCode.BadRequest),
+            ("/v1/completions", """{"prompt": "a", "max_tokens": 100000}""", HttpStatusCode.BadRequest),
+            ("/v1/route", JsonSerializer.Serialize(new { text = string.Concat(Enumerable.Repeat("whale ship captain ", 400)) }), HttpStatusCode.RequestEntityTooLarge),
+        })
+        {
+            var (status, body) = await Post(path, json);
+            Assert.AreEqual(expected, status, $"{path} {json[..Math.Min(60, json.Length)]}: {body}");
+            Assert.IsFalse(string.IsNullOrEmpty(body.GetProperty("error").GetProperty("message").GetString()));
+        }
+
+        using var experts = await _http.GetAsync("/v1/experts/1/0");
+        Assert.AreEqual(HttpStatusCode.NotFound, experts.StatusCode, "no traces configured");
+        var (ok, _) = await Post("/v1/route", """{"text": "still up"}""");
+        Assert.AreEqual(HttpStatusCode.OK, ok);
+    }
+
+    [TestMethod]
+    public async Task ThePageAndTheOpenApiDocumentAreServed()
+    {
+        StringAssert.Contains(await _http.GetStringAsync("/"), "/v1/route");
+        var document = JsonDocument.Parse(await _http.GetStringAsync("/openapi.json")).RootElement;
+        Assert.IsTrue(document.GetProperty("paths").TryGetProperty("/v1/completions", out _));
+        var model = JsonDocument.Parse(await _http.GetStringAsync("/v1/model")).RootElement;
+        Assert.AreEqual(8, model.GetProperty("experts").GetInt32());
+    }
+}
