@@ -68,6 +68,17 @@ public sealed partial class GraphBuilder
         return Emit("Slice", [x, Constant([0L], [1]), length, Constant([(long)axis], [1])], null, x.Type, shape);
     }
 
+    /// <summary>x[start:end] along <paramref name="axis"/>, both bounds run-time int64 [1] tensors.</summary>
+    public Value SliceRange(Value x, int axis, Value start, Value end, Dim resultSize)
+    {
+        var shape = x.Shape.ToArray();
+        shape[axis] = resultSize;
+        return Emit("Slice", [x, start, end, Constant([(long)axis], [1])], null, x.Type, shape);
+    }
+
+    /// <summary>Trilu with a run-time diagonal offset k (int64 scalar).</summary>
+    public Value Triangle(Value x, Value k, bool upper) => Emit("Trilu", [x, k], null, x.Type, x.Shape, Int("upper", upper ? 1 : 0));
+
     public Value Concat(int axis, params Value[] values)
     {
         var a = axis < 0 ? values[0].Rank + axis : axis;

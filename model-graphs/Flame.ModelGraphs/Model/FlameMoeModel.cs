@@ -11,7 +11,8 @@ namespace Flame.ModelGraphs.Model;
 /// <param name="Seed">Seed of the initial weights (FLAME-MoE: 1234).</param>
 /// <param name="Opset">ai.onnx opset (17 by default; higher selectable).</param>
 /// <param name="ExpertInterventions">Add the inputs expert_mask.i and expert_keep.i per MoE layer (see <see cref="Router"/>), for probing experts.</param>
-public sealed record ForwardOptions(WeightsAs Weights = WeightsAs.Initializers, ulong Seed = 1234, int Opset = GraphBuilder.DefaultOpset, bool ExpertInterventions = false);
+/// <param name="KvCache">Add past_key_values.i.key/value inputs and present.i.key/value outputs (a decoder with past, as ONNX decoder exports have).</param>
+public sealed record ForwardOptions(WeightsAs Weights = WeightsAs.Initializers, ulong Seed = 1234, int Opset = GraphBuilder.DefaultOpset, bool ExpertInterventions = false, bool KvCache = false);
 
 /// <summary>The forward graph and what it contains.</summary>
 public sealed record ForwardGraph(ModelProto Model, IReadOnlyList<ParameterSpec> Parameters, IReadOnlyList<int> MoeLayers);
@@ -46,23 +47,35 @@ public static class FlameMoeModel
     /// <summary>Intervention input (E floats): 0 zeroes an expert's contribution, the routing unchanged.</summary>
     public static string ExpertKeep(int layer) => $"expert_keep.{layer}";
 
+    /// <summary>KV cache input: the keys (or values) of earlier positions, (batch, heads, past, head_dim).</summary>
+    public static string PastKeyValue(int layer, string keyOrValue) => $"past_key_values.{layer}.{keyOrValue}";
+
+    /// <summary>KV cache output: past + new positions' keys (or values).</summary>
+    public static string PresentKeyValue(int layer, string keyOrValue) => $"present.{layer}.{keyOrValue}";
+
     public static ForwardGraph Build(ModelConfig c, ForwardOptions? options = null)
     {
         options ??= new ForwardOptions();
         var g = new GraphBuilder(c.Name, options.Opset);
-        var forward = Define(g, c, options.ExpertInterventions);
+        var forward = Define(g, c, options.ExpertInterventions, options.KvCache);
         var metadata = new Dictionary<string, string> { ["flame.config"] = ModelConfigs.ToJson(c) };
         return new ForwardGraph(g.ToModel(options.Weights, options.Seed, metadata), g.Parameters, forward.Routing.Select(r => r.Layer).ToList());
     }
 
     /// <summary>Emits the decoder into <paramref name="g"/>: input_ids in, logits and routing outputs out.</summary>
-    public static ForwardValues Define(GraphBuilder g, ModelConfig c, bool expertInterventions = false)
+    public static ForwardValues Define(GraphBuilder g, ModelConfig c, bool expertInterventions = false, bool kvCache = false)
     {
         c.Validate();
         var ids = g.Input(InputIds, DataType.Int64, Dim.Sym("batch"), Dim.Sym("seq"));   // (B, S)
         var sequenceLength = g.DimOf(ids, 1);                                            // [S]
-        var rope = new Rope(g, c.HeadDim, c.MaxSequenceLength, c.RopeBase, sequenceLength);
-        var mask = CausalSelfAttention.Mask(g, sequenceLength);                          // (S, S)
+        var past = kvCache
+            ? Enumerable.Range(0, c.Layers).Select(i => new CausalSelfAttention.KeyValue(
+                g.Input(PastKeyValue(i, "key"), DataType.Float, Dim.Sym("batch"), c.Heads, Dim.Sym("past_seq"), c.HeadDim),
+                g.Input(PastKeyValue(i, "value"), DataType.Float, Dim.Sym("batch"), c.Heads, Dim.Sym("past_seq"), c.HeadDim))).ToList()
+            : null;
+        var pastLength = past is null ? null : g.DimOf(past[0].Key, 2);                  // [P]
+        var rope = new Rope(g, c.HeadDim, c.MaxSequenceLength, c.RopeBase, sequenceLength, pastLength);
+        var mask = pastLength is null ? CausalSelfAttention.Mask(g, sequenceLength) : CausalSelfAttention.Mask(g, sequenceLength, pastLength);   // (S, P + S)
 
         var embedding = g.Parameter("embed.weight", [c.PaddedVocab, c.Hidden], Initialization.Normal, c.InitStd);
         var x = g.Gather(embedding, ids);                                                // (B, S, H)
@@ -78,7 +91,13 @@ public static class FlameMoeModel
 
             using (g.Scope("attn"))
             {
-                x = g.Add(x, CausalSelfAttention.Apply(g, c, normed, rope, mask));      // x = x + attn(norm(x))
+                var (attention, present) = CausalSelfAttention.Apply(g, c, normed, rope, mask, past?[i]);
+                x = g.Add(x, attention);                                                 // x = x + attn(norm(x))
+                if (past is not null)
+                {
+                    g.Output(present.Key, PresentKeyValue(i, "key"));
+                    g.Output(present.Value, PresentKeyValue(i, "value"));
+                }
             }
 
             using (g.Scope("mlp_norm"))

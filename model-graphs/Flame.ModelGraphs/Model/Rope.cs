@@ -13,8 +13,11 @@ public sealed class Rope
     private readonly Value _sin;
     private readonly int _headDim;
 
-    /// <summary>Tables for every position up to max_seq_len, sliced to the actual sequence length.</summary>
-    public Rope(GraphBuilder g, int headDim, int maxSequence, double theta, Value sequenceLength)
+    /// <summary>
+    /// Tables for every position up to max_seq_len, sliced to the positions of this call: 0 to
+    /// the sequence length, or (with a KV cache) from the cached length <paramref name="offset"/> on.
+    /// </summary>
+    public Rope(GraphBuilder g, int headDim, int maxSequence, double theta, Value sequenceLength, Value? offset = null)
     {
         _headDim = headDim;
         var cos = new float[maxSequence * headDim];
@@ -29,8 +32,17 @@ public sealed class Rope
             }
         }
 
-        _cos = g.SliceTo(g.Constant(cos, [maxSequence, headDim]), 0, sequenceLength, Dim.Sym("seq"));   // (seq, head_dim)
-        _sin = g.SliceTo(g.Constant(sin, [maxSequence, headDim]), 0, sequenceLength, Dim.Sym("seq"));
+        if (offset is null)
+        {
+            _cos = g.SliceTo(g.Constant(cos, [maxSequence, headDim]), 0, sequenceLength, Dim.Sym("seq"));   // (seq, head_dim)
+            _sin = g.SliceTo(g.Constant(sin, [maxSequence, headDim]), 0, sequenceLength, Dim.Sym("seq"));
+        }
+        else
+        {
+            var end = g.Add(offset, sequenceLength);
+            _cos = g.SliceRange(g.Constant(cos, [maxSequence, headDim]), 0, offset, end, Dim.Sym("seq"));
+            _sin = g.SliceRange(g.Constant(sin, [maxSequence, headDim]), 0, offset, end, Dim.Sym("seq"));
+        }
     }
 
     /// <summary>x: (batch, heads, seq, head_dim).</summary>
