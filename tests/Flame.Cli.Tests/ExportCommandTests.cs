@@ -44,6 +44,56 @@ public sealed class ExportCommandTests
     }
 
     [TestMethod]
+    public void Float16WeightsHalveTheModelAndKeepItsOutputs()
+    {
+        var run = Directory.CreateTempSubdirectory("flame-export-").FullName;
+        try
+        {
+            var config = Flame.ModelGraphs.Config.ModelConfigs.Load("tiny-moe", ["init_std=0.2"]);
+            new Flame.Training.Checkpoints.CheckpointStore(run).Save(
+                new Flame.Training.Checkpoints.CheckpointState { Step = 7, TokensSeen = 0, Config = System.Text.Json.JsonSerializer.SerializeToNode(config)! },
+                Flame.Training.Checkpoints.CheckpointForward.InitialWeights(config, 3), []);
+            Assert.AreEqual(0, CliRunner.Run("export", "--run", run, "--out", Path.Combine(run, "fp32")).ExitCode);
+            var result = CliRunner.Run("export", "--run", run, "--out", Path.Combine(run, "fp16"), "--fp16");
+            Assert.AreEqual(0, result.ExitCode, result.Error);
+            StringAssert.Contains(result.Output, "decoder_with_past.onnx");
+
+            float[] Logits(string variant, string file)
+            {
+                using var session = new InferenceSession(Path.Combine(run, variant, file));
+                var inputs = new Dictionary<string, OrtValue> { ["input_ids"] = OrtValue.FromArray(new long[] { 5, 17, 300, 2 }, 1, 4) };
+                foreach (var past in session.Inputs.Where(i => i.Name.StartsWith("past_key_values.", StringComparison.Ordinal)))
+                {
+                    inputs[past.Name] = OrtValue.FromArray(Array.Empty<float>(), 1, config.Heads, 0, config.HeadDim);
+                }
+
+                using var results = session.Run(inputs, ["logits"]);
+                var logits = results["logits"].ToArray<float>();
+                foreach (var value in inputs.Values)
+                {
+                    value.Dispose();
+                }
+
+                return logits;
+            }
+
+            var reference = Logits("fp32", "model.onnx");
+            foreach (var (variant, file) in new[] { ("fp16", "model.onnx"), ("fp32", "decoder_with_past.onnx"), ("fp16", "decoder_with_past.onnx") })
+            {
+                var error = reference.Zip(Logits(variant, file)).Max(t => Math.Abs(t.First - t.Second));
+                Assert.IsLessThan(variant == "fp16" ? 2e-2 : 1e-5, error, $"{variant}/{file}: logits differ by {error}");
+            }
+
+            var (full, half) = (new FileInfo(Path.Combine(run, "fp32", "model.onnx")).Length, new FileInfo(Path.Combine(run, "fp16", "model.onnx")).Length);
+            Assert.IsLessThan(0.6 * full, half, $"fp16 model.onnx {half} bytes vs {full}");
+        }
+        finally
+        {
+            Directory.Delete(run, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void ARunWithoutCheckpointsIsAClearError()
     {
         var run = Directory.CreateTempSubdirectory("flame-export-").FullName;

@@ -4,34 +4,45 @@ using Flame.Onnx.IO;
 using Flame.Onnx.Models;
 using Flame.Onnx.Proto;
 using Flame.Onnx.SafeTensors;
+using Flame.Onnx.Transforms;
 using Flame.Training.Checkpoints;
 
 namespace Flame.Training.Export;
 
 /// <summary>What an export wrote.</summary>
-public sealed record ExportResult(string Model, string SafeTensors, string Config, string? Tokenizer);
+public sealed record ExportResult(string Model, string DecoderWithPast, string SafeTensors, string Config, string? Tokenizer);
 
 /// <summary>
 /// A checkpoint as standalone files for downstream tools (docs/export.md):
 /// <list type="bullet">
 /// <item>model.onnx: the forward graph with the weights (external data automatically past 2 GB), opset 17 / IR 8 by default, metadata_props flame.config / flame.step / flame.tokenizer;</item>
+/// <item>decoder_with_past.onnx: the same model with a KV cache (past_key_values.i.* in, present.i.* out) for generation, prefill with a past of length 0;</item>
+/// <item>with <c>float16</c>: both graphs store their weights as float16 (cast to float32 where read);</item>
 /// <item>model.safetensors + config.json: the same weights under the same names, for PyTorch users;</item>
 /// <item>tokenizer.json beside them, when the run has one.</item>
 /// </list>
 /// </summary>
 public static class CheckpointExporter
 {
-    public static ExportResult Export(LoadedCheckpoint checkpoint, string folder, string? tokenizer, ForwardOptions? options = null)
+    public static ExportResult Export(LoadedCheckpoint checkpoint, string folder, string? tokenizer, ForwardOptions? options = null, bool float16 = false)
     {
         Directory.CreateDirectory(folder);
-        var model = CheckpointForward.Build(checkpoint, options);
-        if (tokenizer is not null)
+        options ??= new ForwardOptions();
+        string Save(ModelProto model, string name)
         {
-            model.MetadataProps.Add(new StringStringEntryProto { Key = "flame.tokenizer", Value = "tokenizer.json" });
+            if (tokenizer is not null)
+            {
+                model.MetadataProps.Add(new StringStringEntryProto { Key = "flame.tokenizer", Value = "tokenizer.json" });
+            }
+
+            model.MetadataProps.Add(new StringStringEntryProto { Key = "flame.weights", Value = float16 ? "float16" : "float32" });
+            var path = Path.Combine(folder, name);
+            OnnxModelFile.Save(float16 ? Float16Weights.Apply(model) : model, path);
+            return path;
         }
 
-        var modelPath = Path.Combine(folder, "model.onnx");
-        OnnxModelFile.Save(model, modelPath);
+        var modelPath = Save(CheckpointForward.Build(checkpoint, options with { KvCache = false }), "model.onnx");
+        var decoderPath = Save(CheckpointForward.Build(checkpoint, options with { KvCache = true }), "decoder_with_past.onnx");
 
         var weightsPath = Path.Combine(folder, "model.safetensors");
         using (var weights = checkpoint.OpenWeights())
@@ -50,6 +61,6 @@ public static class CheckpointExporter
             File.Copy(tokenizer, tokenizerPath, overwrite: true);
         }
 
-        return new ExportResult(modelPath, weightsPath, configPath, tokenizerPath);
+        return new ExportResult(modelPath, decoderPath, weightsPath, configPath, tokenizerPath);
     }
 }
