@@ -103,7 +103,11 @@ public sealed class ProbeEngine(ServedModel model, ServerOptions options)
         }
     }
 
-    /// <summary>Generates token by token (each step runs the whole context: no KV cache yet), calling <paramref name="onToken"/> with each new piece of text.</summary>
+    /// <summary>
+    /// Generates token by token with the KV cache (the prompt once, then one token per step),
+    /// calling <paramref name="onToken"/> with each new piece of text. When the context reaches
+    /// the model's length, the cache restarts from the last half of it.
+    /// </summary>
     public CompletionResponse Complete(CompletionRequest request, Action<string>? onToken)
     {
         Check(request);
@@ -114,12 +118,21 @@ public sealed class ProbeEngine(ServedModel model, ServerOptions options)
         var generated = new List<int>();
         var text = "";
         var finish = "length";
+        KvCache? cache = null;
+        var pending = ids.ToList();
         while (generated.Count < request.MaxTokens)
         {
-            var window = ids.Skip(Math.Max(0, ids.Count - MaxLength)).ToList();
-            var result = model.Forward(window, interventions);
+            if (cache is not null && cache.Length + pending.Count > MaxLength)
+            {
+                cache = null;
+                pending = ids.Skip(ids.Count - MaxLength / 2).ToList();
+            }
+
+            var result = model.Forward(pending, interventions, cache);
+            cache = result.Cache;
             var v = result.Vocabulary;
-            var next = TokenSampler.Next(result.Logits.AsSpan((window.Count - 1) * v, v), model.Config.VocabSize, request.Temperature, request.TopK, request.TopP, random);
+            var next = TokenSampler.Next(result.Logits.AsSpan((pending.Count - 1) * v, v), model.Config.VocabSize, request.Temperature, request.TopK, request.TopP, random);
+            pending = [next];
             if (next == model.Tokenizer.EndOfDocumentId)
             {
                 finish = "stop";

@@ -10,12 +10,19 @@ using Google.Protobuf;
 
 namespace Flame.Server;
 
-/// <summary>A forward pass's results for one sequence: logits and, per MoE layer, each token's experts and weights.</summary>
-public sealed record ForwardResult(float[] Logits, int Vocabulary, IReadOnlyDictionary<int, (long[] Experts, float[] Weights)> Routing);
+/// <summary>A forward pass's results for one sequence: logits and, per MoE layer, each token's experts and weights, and the extended KV cache.</summary>
+public sealed record ForwardResult(float[] Logits, int Vocabulary, IReadOnlyDictionary<int, (long[] Experts, float[] Weights)> Routing, KvCache Cache);
+
+/// <summary>Keys and values of the positions seen so far, per layer (batch 1); empty at the start.</summary>
+public sealed record KvCache(IReadOnlyList<float[]> Keys, IReadOnlyList<float[]> Values, long Length)
+{
+    public static KvCache Empty(int layers) => new([.. Enumerable.Repeat(Array.Empty<float>(), layers)], [.. Enumerable.Repeat(Array.Empty<float>(), layers)], 0);
+}
 
 /// <summary>
 /// One exported model (config.json + model.safetensors + tokenizer.json from `flame export`)
-/// as an ORT session whose graph has the expert-intervention inputs. Sessions are safe to run
+/// as an ORT session whose graph has the expert-intervention inputs and a KV cache (so
+/// generation runs one new token per step). Sessions are safe to run
 /// concurrently; the server bounds how many requests run at once.
 /// </summary>
 public sealed class ServedModel : IDisposable
@@ -45,7 +52,7 @@ public sealed class ServedModel : IDisposable
             : throw new FileNotFoundException($"{folder} has no {file}: serve a folder written by `flame export`", Path.Combine(folder, file));
         var config = ModelConfigs.Load(Need("config.json"));
         var tokenizer = TokenizerFiles.Load(Need("tokenizer.json"));
-        var graph = FlameMoeModel.Build(config, new ForwardOptions(WeightsAs.Inputs, ExpertInterventions: true));
+        var graph = FlameMoeModel.Build(config, new ForwardOptions(WeightsAs.Inputs, ExpertInterventions: true, KvCache: true));
         var model = graph.Model;
         using (var weights = SafeTensorsFile.Open(Need("model.safetensors")))
         {
@@ -67,10 +74,17 @@ public sealed class ServedModel : IDisposable
         return new ServedModel(config, tokenizer, session, graph.MoeLayers, folder);
     }
 
-    /// <summary>Runs the model on one sequence of token ids with the given interventions.</summary>
-    public ForwardResult Forward(IReadOnlyList<int> ids, ExpertInterventions interventions)
+    /// <summary>Runs the model on token ids that follow <paramref name="cache"/> (none: a fresh sequence) with the given interventions.</summary>
+    public ForwardResult Forward(IReadOnlyList<int> ids, ExpertInterventions interventions, KvCache? cache = null)
     {
+        cache ??= KvCache.Empty(Config.Layers);
         var inputs = new Dictionary<string, OrtValue> { [FlameMoeModel.InputIds] = OrtValue.FromArray(ids.Select(i => (long)i).ToArray(), 1, ids.Count) };
+        for (var layer = 0; layer < Config.Layers; layer++)
+        {
+            inputs[FlameMoeModel.PastKeyValue(layer, "key")] = OrtValue.FromArray(cache.Keys[layer], 1, Config.Heads, cache.Length, Config.HeadDim);
+            inputs[FlameMoeModel.PastKeyValue(layer, "value")] = OrtValue.FromArray(cache.Values[layer], 1, Config.Heads, cache.Length, Config.HeadDim);
+        }
+
         foreach (var layer in MoeLayers)
         {
             var (mask, keep) = interventions.For(layer, Config.Experts);
@@ -80,10 +94,14 @@ public sealed class ServedModel : IDisposable
 
         try
         {
-            string[] outputs = [FlameMoeModel.Logits, .. MoeLayers.SelectMany(l => new[] { FlameMoeModel.TopKIndices(l), FlameMoeModel.TopKWeights(l) })];
+            var layers = Enumerable.Range(0, Config.Layers).ToList();
+            string[] outputs = [FlameMoeModel.Logits, .. MoeLayers.SelectMany(l => new[] { FlameMoeModel.TopKIndices(l), FlameMoeModel.TopKWeights(l) }),
+                .. layers.SelectMany(l => new[] { FlameMoeModel.PresentKeyValue(l, "key"), FlameMoeModel.PresentKeyValue(l, "value") })];
             using var results = _session.Run(inputs, outputs);
             var routing = MoeLayers.ToDictionary(l => l, l => (results[FlameMoeModel.TopKIndices(l)].ToArray<long>(), results[FlameMoeModel.TopKWeights(l)].ToArray<float>()));
-            return new ForwardResult(results[FlameMoeModel.Logits].ToArray<float>(), Config.PaddedVocab, routing);
+            var present = new KvCache([.. layers.Select(l => results[FlameMoeModel.PresentKeyValue(l, "key")].ToArray<float>())],
+                [.. layers.Select(l => results[FlameMoeModel.PresentKeyValue(l, "value")].ToArray<float>())], cache.Length + ids.Count);
+            return new ForwardResult(results[FlameMoeModel.Logits].ToArray<float>(), Config.PaddedVocab, routing, present);
         }
         finally
         {

@@ -104,6 +104,16 @@ public sealed class ServerTests
     }
 
     [TestMethod]
+    public async Task GenerationPastTheModelsLengthRestartsTheCache()
+    {
+        var prompt = string.Concat(Enumerable.Repeat("The whale swam under the ship. ", 30));
+        Assert.IsGreaterThan(200, _model.Tokenizer.Encode(prompt).Length);
+        var (status, body) = await Post("/v1/completions", JsonSerializer.Serialize(new { prompt, max_tokens = 100, temperature = 0.7, seed = 1 }));
+        Assert.AreEqual(HttpStatusCode.OK, status, body.ToString());
+        Assert.IsGreaterThan(0, body.GetProperty("tokens").GetArrayLength());
+    }
+
+    [TestMethod]
     public async Task LoglikelihoodMatchesTheGreedyContinuation()
     {
         var (_, completion) = await Post("/v1/completions", """{"prompt": "The captain", "max_tokens": 3}""");
