@@ -53,6 +53,14 @@ public static class FlameServer
         app.WaitForShutdownAsync().GetAwaiter().GetResult();
     }
 
+    /// <summary>Starts the server in the background (tests, benchmarks); dispose to stop it.</summary>
+    public static async Task<RunningServer> StartAsync(ServedModel model, ServerOptions options)
+    {
+        var app = Create(model, options);
+        await app.StartAsync();
+        return new RunningServer(app);
+    }
+
     public static WebApplication Create(ServedModel model, ServerOptions options)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -161,5 +169,17 @@ public static class FlameServer
         }
 
         throw new RequestException($"the request body must be a JSON {typeof(T).Name}");
+    }
+}
+
+/// <summary>A server started by <see cref="FlameServer.StartAsync"/>: where it listens; disposing stops it.</summary>
+public sealed class RunningServer(WebApplication app) : IAsyncDisposable
+{
+    public Uri Address { get; } = new(app.Urls.First());
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
     }
 }

@@ -77,6 +77,31 @@ public sealed class TrainCommandTests
     }
 
     [TestMethod]
+    public void ATrainedRunIsServedAndLoadTested()
+    {
+        var run = Path.Combine(_folder, "run");
+        var texts = Directory.CreateDirectory(Path.Combine(_folder, "texts")).FullName;
+        for (var d = 0; d < 20; d++)
+        {
+            File.WriteAllLines(Path.Combine(texts, $"{d:D2}.txt"), Enumerable.Range(0, 30).Select(i => $"The whale {(i + d) % 7} swam under ship {i % 5}; the captain said {i % 3} words."));
+        }
+
+        var tokenizer = Path.Combine(_folder, "tokenizer.json");
+        Assert.AreEqual(0, CliRunner.Run("tokenizer", "train", "--input", texts, "--vocab-size", "400", "--out", tokenizer).ExitCode);
+        var data = Path.Combine(_folder, "tokens");
+        Assert.AreEqual(0, CliRunner.Run("data", "tokenize", "--input", texts, "--tokenizer", tokenizer, "--out", data).ExitCode);
+        var (code, _, error) = CliRunner.Run("train", "--config", "tiny-moe", "--data", data, "--tokenizer", tokenizer, "--run", run, "--steps", "3", "--seq", "32", "--micro-batch", "2");
+        Assert.AreEqual(0, code, error);
+        var export = Path.Combine(_folder, "export");
+        Assert.AreEqual(0, CliRunner.Run("export", "--run", run, "--out", export).ExitCode);
+        string output;
+        (code, output, error) = CliRunner.Run("bench", "serve", "--model", export, "--endpoint", "completions", "--requests", "8", "--clients", "2", "--max-tokens", "4");
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(output, "8 requests (0 failed)");
+        StringAssert.Contains(output, "p99");
+    }
+
+    [TestMethod]
     public void BenchTrainReportsThroughputAndMemory()
     {
         var json = Path.Combine(_folder, "bench.json");

@@ -11,6 +11,7 @@ public static class BenchCommands
         bench.Subcommands.Add(BenchAnalyzeCommand.Create());
         bench.Subcommands.Add(BenchForwardCommand.Create());
         bench.Subcommands.Add(BenchTrainCommand.Create());
+        bench.Subcommands.Add(BenchServeCommand.Create());
         return bench;
     }
 }
