@@ -117,9 +117,14 @@ public static class TrainCommand
     }
 }
 
-/// <summary>One line per N steps: losses, grad norm, learning rate, throughput, expert balance and the time left.</summary>
+/// <summary>
+/// One line per N steps: losses, grad norm, learning rate, throughput, expert balance and the
+/// time left; coloured by Spectre.Console on an interactive terminal, plain text otherwise.
+/// </summary>
 internal sealed class TrainingProgressPrinter(TextWriter output, int every) : IProgress<StepReport>
 {
+    private readonly bool _interactive = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private long _first = -1;
 
@@ -140,7 +145,25 @@ internal sealed class TrainingProgressPrinter(TextWriter output, int every) : IP
         var balance = r.ExpertLoads.Count > 0
             ? $" | load max/mean {r.ExpertLoads.Average(l => l.MaxOverMean):F2} entropy {r.ExpertLoads.Average(l => l.NormalizedEntropy):F3}"
             : "";
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"step {r.Step,6}/{r.TotalSteps} [{100.0 * r.Step / r.TotalSteps,5:F1}%] | lm {r.LanguageModelLoss:F4} | aux {r.LoadBalancingLoss:F4} | z {r.ZLoss:F3} | grad {r.GradNorm:F3} | lr {r.LearningRate:0.00e+0} | {r.TokensPerSecond:N0} tok/s{balance}{(r.ValidationLoss is { } v ? $" | valid {v:F4}" : "")} | eta {left:hh\\:mm\\:ss}"));
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"step {r.Step,6}/{r.TotalSteps} [{100.0 * r.Step / r.TotalSteps,5:F1}%] | lm {r.LanguageModelLoss:F4} | aux {r.LoadBalancingLoss:F4} | z {r.ZLoss:F3} | grad {r.GradNorm:F3} | lr {r.LearningRate:0.00e+0} | {r.TokensPerSecond:N0} tok/s{balance}{(r.ValidationLoss is { } v ? $" | valid {v:F4}" : "")} | eta {left:hh\\:mm\\:ss}");
+        if (!_interactive)
+        {
+            output.WriteLine(line);
+            return;
+        }
+
+        // Progress bar, then the metrics with the losses highlighted.
+        const int width = 20;
+        var filled = (int)(width * r.Step / Math.Max(1, r.TotalSteps));
+        var markup = Spectre.Console.Markup.Escape(line)
+            .Replace($"lm {r.LanguageModelLoss.ToString("F4", CultureInfo.InvariantCulture)}", $"lm [bold yellow]{r.LanguageModelLoss.ToString("F4", CultureInfo.InvariantCulture)}[/]", StringComparison.Ordinal);
+        if (r.ValidationLoss is { } valid)
+        {
+            var text = valid.ToString("F4", CultureInfo.InvariantCulture);
+            markup = markup.Replace($"valid {text}", $"valid [bold green]{text}[/]", StringComparison.Ordinal);
+        }
+
+        Spectre.Console.AnsiConsole.MarkupLine($"[blue]{new string('█', filled)}[/][grey]{new string('░', width - filled)}[/] {markup}");
     }
 }
