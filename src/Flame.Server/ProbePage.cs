@@ -59,6 +59,11 @@ public static class ProbePage
         root.appendChild(table);
       }
     }
+    // A link can carry experts to turn off: #off=1:0,3;2:5 (layer:experts; ...), e.g. to share a finding.
+    for (const part of decodeURIComponent(location.hash.replace(/^#off=/, '')).split(';').filter(p => p.includes(':'))) {
+      const [layer, experts] = part.split(':');
+      disabled[Number(layer)] = new Set(experts.split(',').filter(e => e !== '').map(Number));
+    }
     document.getElementById('route').onclick = route;
     route();
     </script>

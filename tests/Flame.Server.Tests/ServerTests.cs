@@ -153,6 +153,32 @@ public sealed class ServerTests
     }
 
     [TestMethod]
+    public async Task TheProbePageRoutesAndTogglesExpertsInHeadlessChromium()
+    {
+        var chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists);
+        if (chromium is null)
+        {
+            Assert.Inconclusive("headless Chromium is not installed (apt-get install chromium; .ci/run installs it)");
+        }
+
+        // The page routes its text on load; the link turns expert 0 of layer 1 off (mask mode).
+        var start = new System.Diagnostics.ProcessStartInfo(chromium, ["--headless=new", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000", "--dump-dom", _app.Urls.First() + "/#off=1:0"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var browser = System.Diagnostics.Process.Start(start)!;
+        var dom = await browser.StandardOutput.ReadToEndAsync();
+        await browser.WaitForExitAsync();
+
+        StringAssert.Contains(dom, "layer 1</th>", "a heatmap table per MoE layer");
+        StringAssert.Contains(dom, "layer 2</th>");
+        StringAssert.Contains(dom, "class=\"expert off\"", "the expert turned off by the link is shown off");
+        var tokens = _model.Tokenizer.Encode("The whale swam under the ship while the captain watched from the deck.").Length;
+        StringAssert.Contains(dom, $"{tokens} tokens", "the page routed its text through /v1/route");
+    }
+
+    [TestMethod]
     public async Task ThePageAndTheOpenApiDocumentAreServed()
     {
         StringAssert.Contains(await _http.GetStringAsync("/"), "/v1/route");
