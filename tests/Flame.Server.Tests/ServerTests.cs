@@ -179,6 +179,45 @@ public sealed class ServerTests
     }
 
     [TestMethod]
+    public async Task AnExpertsPreferredTokensComeFromTheTraces()
+    {
+        // Trace 512 tokens through the same weights the server holds, then serve with --traces.
+        var traces = Path.Combine(_folder, "traces");
+        var text = string.Concat(Enumerable.Range(0, 60).Select(i => $"The whale {i % 7} swam under ship {i % 5}. "));
+        var ids = _model.Tokenizer.Encode(text)[..512];
+        var forward = Flame.ModelGraphs.Model.FlameMoeModel.Build(_model.Config, new Flame.ModelGraphs.Model.ForwardOptions(Seed: 5)).Model;
+        using (var session = new Flame.Runtime.InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(Flame.Onnx.Transforms.FunctionInliner.Inline(forward))))
+        using (var writer = new Flame.Analysis.Traces.TraceWriter(traces))
+        {
+            writer.WriteSamples(ids);
+            Flame.Analysis.Traces.TraceExtractor.Extract(session, ids, 64, writer, "iter_0000001");
+        }
+
+        await using var server = await FlameServer.StartAsync(_model, new ServerOptions { Port = 0, Traces = traces });
+        using var http = new HttpClient { BaseAddress = server.Address };
+        var body = JsonDocument.Parse(await http.GetStringAsync("/v1/experts/1/0?top=5")).RootElement;
+        Assert.AreEqual("iter_0000001", body.GetProperty("checkpoint").GetString());
+        var tokens = body.GetProperty("tokens").EnumerateArray().ToList();
+        Assert.IsNotEmpty(tokens);
+        Assert.IsLessThanOrEqualTo(5, tokens.Count);
+        var scores = tokens.Select(t => t.GetProperty("score").GetDouble()).ToList();
+        CollectionAssert.AreEqual(scores.OrderByDescending(x => x).ToList(), scores, "best first");
+
+        // The top token's score, recomputed from the trace's own rows.
+        var top = tokens[0];
+        var id = top.GetProperty("id").GetInt32();
+        using var set = new Flame.Analysis.Traces.ParquetTraceSet(traces, _model.Config.Experts, _model.Config.PaddedVocab);
+        var block = set.Read(set.Checkpoints[0], 2).Single();
+        var rows = Enumerable.Range(0, block.TokenIds.Length).Where(r => block.TokenIds[r] == id).ToList();
+        var hits = rows.Count(r => block.ExpertIndices.AsSpan(r * block.TopK, block.TopK).Contains(0));
+        Assert.AreEqual(rows.Count, top.GetProperty("occurrences").GetInt64());
+        Assert.AreEqual(hits, top.GetProperty("hits").GetInt64());
+
+        using var outOfRange = await http.GetAsync("/v1/experts/1/99");
+        Assert.AreEqual(HttpStatusCode.BadRequest, outOfRange.StatusCode);
+    }
+
+    [TestMethod]
     public async Task ThePageAndTheOpenApiDocumentAreServed()
     {
         StringAssert.Contains(await _http.GetStringAsync("/"), "/v1/route");
