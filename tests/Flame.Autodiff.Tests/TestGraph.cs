@@ -1,6 +1,6 @@
 using Flame.Onnx.Proto;
 using Flame.Onnx.Tensors;
-using Google.Protobuf;
+using Flame.Onnx.Models;
 using DataType = Flame.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace Flame.Autodiff.Tests;
@@ -58,16 +58,11 @@ public sealed class TestGraph
         return this;
     }
 
-    public static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+    public static AttributeProto Int(string name, long value) => OnnxAttributes.Int(name, value);
 
-    public static AttributeProto IntList(string name, params long[] values)
-    {
-        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
-        a.Ints.AddRange(values);
-        return a;
-    }
+    public static AttributeProto IntList(string name, params long[] values) => OnnxAttributes.Ints(name, values);
 
-    public static AttributeProto Text(string name, string value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
+    public static AttributeProto Text(string name, string value) => OnnxAttributes.String(name, value);
 
     /// <summary>The model with <paramref name="output"/> (double) as its output.</summary>
     public ModelProto Build(string output = "y", int opset = 17)

@@ -1,3 +1,4 @@
+using Flame.Onnx.Models;
 using Flame.Onnx.Proto;
 using Flame.Onnx.Tensors;
 using Google.Protobuf;
@@ -50,14 +51,9 @@ internal sealed class FunctionWriter
 
     public FunctionProto Build() => _function;
 
-    public static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+    public static AttributeProto Int(string name, long value) => OnnxAttributes.Int(name, value);
 
-    public static AttributeProto Ints(string name, params long[] values)
-    {
-        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
-        attribute.Ints.AddRange(values);
-        return attribute;
-    }
+    public static AttributeProto Ints(string name, params long[] values) => OnnxAttributes.Ints(name, values);
 
-    public static AttributeProto String(string name, string value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
+    public static AttributeProto String(string name, string value) => OnnxAttributes.String(name, value);
 }

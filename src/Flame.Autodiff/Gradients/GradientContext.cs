@@ -1,3 +1,4 @@
+using Flame.Onnx.Models;
 using Flame.Autodiff.Graph;
 using Flame.Autodiff.Shapes;
 using Flame.Onnx.Proto;
@@ -109,8 +110,8 @@ public sealed class GradientContext(NodeProto node, NodeEmitter emit, string?[] 
             var broadcast = Emit.Node("And", [Emit.Node("Equal", [padded, one]), Emit.Node("Not", [Emit.Node("Equal", [Emit.Shape(lifted), one])])]);
             var candidates = Emit.Ints(Enumerable.Range(0, rank + 1).Select(a => (long)a).ToArray());
             var leading = Emit.Node("Equal", [candidates, Emit.Ints(0)]);
-            var axes = Emit.Node("Compress", [candidates, Emit.Node("Or", [broadcast, leading])], NodeEmitter.Int("axis", 0));
-            summed = Emit.Node("ReduceSum", [lifted, axes], NodeEmitter.Int("keepdims", 1));
+            var axes = Emit.Node("Compress", [candidates, Emit.Node("Or", [broadcast, leading])], OnnxAttributes.Int("axis", 0));
+            summed = Emit.Node("ReduceSum", [lifted, axes], OnnxAttributes.Int("keepdims", 1));
         }
 
         return Emit.ReshapeLike(summed, Input(i));

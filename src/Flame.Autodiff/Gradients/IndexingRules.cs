@@ -1,3 +1,4 @@
+using Flame.Onnx.Models;
 using Flame.Autodiff.Graph;
 using Flame.Autodiff.Shapes;
 
@@ -21,10 +22,10 @@ internal static class IndexingRules
 
     private static string ScatterAdd(GradientContext c, string op, string like, string indices, string updates, long? axis = null)
     {
-        var attributes = new List<Flame.Onnx.Proto.AttributeProto> { NodeEmitter.String("reduction", "add") };
+        var attributes = new List<Flame.Onnx.Proto.AttributeProto> { OnnxAttributes.String("reduction", "add") };
         if (axis is { } a)
         {
-            attributes.Add(NodeEmitter.Int("axis", a));
+            attributes.Add(OnnxAttributes.Int("axis", a));
         }
 
         return c.Emit.Node(op, [c.Emit.ZerosLike(like), indices, updates], [.. attributes]);
@@ -79,7 +80,7 @@ internal static class IndexingRules
             throw c.Error($"scatter reduction '{reduction}' has no gradient rule");
         }
 
-        var axis = gather == "GatherElements" ? new[] { NodeEmitter.Int("axis", c.Node.Int("axis", 0)) } : [];
+        var axis = gather == "GatherElements" ? new[] { OnnxAttributes.Int("axis", c.Node.Int("axis", 0)) } : [];
         if (c.Needs(0))
         {
             c.SetGradient(0, reduction == "add" ? c.Gradient : e.Node(c.Node.OpType, [c.Gradient, c.Input(1), e.ZerosLike(c.Input(2))], axis));

@@ -1,3 +1,4 @@
+using Flame.Onnx.Models;
 using Flame.Autodiff.Graph;
 
 namespace Flame.Autodiff.Gradients;
@@ -28,13 +29,13 @@ internal static class MatMulRules
             var rowsOfGradient = e.Reshape(c.Gradient, e.Concat(0, e.Ints(-1), e.Node("Slice", [e.Shape(c.Gradient), e.Ints(-1), e.Ints(long.MaxValue)])));
             if (c.Needs(0))
             {
-                var gradient = e.Node("Gemm", [rowsOfGradient, c.Input(1)], NodeEmitter.Int("transB", 1));   // (M, K)
+                var gradient = e.Node("Gemm", [rowsOfGradient, c.Input(1)], OnnxAttributes.Int("transB", 1));   // (M, K)
                 c.SetGradient(0, rankA == 2 ? gradient : e.ReshapeLike(gradient, c.Input(0)));
             }
 
             if (c.Needs(1))
             {
-                c.SetGradient(1, e.Node("Gemm", [rowsOfA, rowsOfGradient], NodeEmitter.Int("transA", 1)));   // (K, N)
+                c.SetGradient(1, e.Node("Gemm", [rowsOfA, rowsOfGradient], OnnxAttributes.Int("transA", 1)));   // (K, N)
             }
 
             return;

@@ -1,3 +1,4 @@
+using Flame.Onnx.Models;
 using Flame.Autodiff.Graph;
 using Flame.Autodiff.Shapes;
 
@@ -80,5 +81,5 @@ internal static class ReductionRules
     // The gradient of a running sum is the running sum from the other end.
     private static void CumSum(GradientContext c) =>
         c.SetGradient(0, c.Emit.Node("CumSum", [c.Gradient, c.Input(1)],
-            NodeEmitter.Int("exclusive", c.Node.Int("exclusive", 0)), NodeEmitter.Int("reverse", 1 - c.Node.Int("reverse", 0))));
+            OnnxAttributes.Int("exclusive", c.Node.Int("exclusive", 0)), OnnxAttributes.Int("reverse", 1 - c.Node.Int("reverse", 0))));
 }

@@ -1,3 +1,4 @@
+using Flame.Onnx.Models;
 using Flame.ModelGraphs.Builder;
 using Flame.Autodiff.Graph;
 using Flame.Autodiff.Shapes;
@@ -20,8 +21,8 @@ internal static class ShapeRules
         rules["Split"] = Split;
         rules["Slice"] = Slice;
         rules["Trilu"] = c => c.SetGradient(0, c.Node.Input.Count > 1 && c.Input(1).Length > 0
-            ? c.Emit.Node("Trilu", [c.Gradient, c.Input(1)], NodeEmitter.Int("upper", c.Node.Int("upper", 1)))
-            : c.Emit.Node("Trilu", [c.Gradient], NodeEmitter.Int("upper", c.Node.Int("upper", 1))));
+            ? c.Emit.Node("Trilu", [c.Gradient, c.Input(1)], OnnxAttributes.Int("upper", c.Node.Int("upper", 1)))
+            : c.Emit.Node("Trilu", [c.Gradient], OnnxAttributes.Int("upper", c.Node.Int("upper", 1))));
     }
 
     private static void Transpose(GradientContext c)
@@ -43,7 +44,7 @@ internal static class ShapeRules
         var axis = ShapeInference.Normalize(c.Node.Int("axis", 0), c.RankOfInput(0));
         var sizes = e.Concat(0, Enumerable.Range(0, c.Node.Input.Count)
             .Select(i => e.Node("Slice", [e.Shape(c.Input(i)), e.Ints(axis), e.Ints(axis + 1)])).ToArray());
-        var parts = e.Node("Split", [c.Gradient, sizes], c.Node.Input.Count, NodeEmitter.Int("axis", axis));
+        var parts = e.Node("Split", [c.Gradient, sizes], c.Node.Input.Count, OnnxAttributes.Int("axis", axis));
         for (var i = 0; i < parts.Length; i++)
         {
             c.SetGradient(i, parts[i]);
@@ -108,8 +109,8 @@ internal static class ShapeRules
             var to = Clamp(c.Input(2), from);
             var axisIndices = e.Ints(normal.Select(a => (long)a).ToArray());
             var zeros = e.Ints(new long[rank]);
-            var before = e.Node("ScatterElements", [zeros, axisIndices, from], NodeEmitter.Int("axis", 0));
-            var after = e.Node("ScatterElements", [zeros, axisIndices, e.Sub(sizes, to)], NodeEmitter.Int("axis", 0));
+            var before = e.Node("ScatterElements", [zeros, axisIndices, from], OnnxAttributes.Int("axis", 0));
+            var after = e.Node("ScatterElements", [zeros, axisIndices, e.Sub(sizes, to)], OnnxAttributes.Int("axis", 0));
             pads = e.Concat(0, before, after);
         }
 

@@ -1,7 +1,7 @@
 using Flame.Autodiff.Shapes;
 using Flame.Onnx.Proto;
 using Flame.Onnx.Tensors;
-using Google.Protobuf;
+using Flame.Onnx.Models;
 using DataType = Flame.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace Flame.Autodiff.Graph;
@@ -41,17 +41,6 @@ public sealed class NodeEmitter(Dictionary<string, TensorInfo> infos, int opset,
         ShapeInference.InferNode(node, Infos);
         return names;
     }
-
-    public static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
-
-    public static AttributeProto Ints(string name, params long[] values)
-    {
-        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
-        a.Ints.AddRange(values);
-        return a;
-    }
-
-    public static AttributeProto String(string name, string value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
 
     /// <summary>A 1-D int64 constant.</summary>
     public string Ints(params long[] values) => Constant(OnnxTensors.Create<long>("", values, values.Length));
@@ -104,17 +93,17 @@ public sealed class NodeEmitter(Dictionary<string, TensorInfo> infos, int opset,
 
     public string Expand(string x, string shape) => Node("Expand", [x, shape]);
 
-    public string Transpose(string x, params long[] perm) => Node("Transpose", [x], Ints("perm", perm));
+    public string Transpose(string x, params long[] perm) => Node("Transpose", [x], OnnxAttributes.Ints("perm", perm));
 
-    public string Cast(string x, DataType to) => Node("Cast", [x], Int("to", (long)to));
+    public string Cast(string x, DataType to) => Node("Cast", [x], OnnxAttributes.Int("to", (long)to));
 
     public string Where(string condition, string a, string b) => Node("Where", [condition, a, b]);
 
     public string Unsqueeze(string x, params long[] axes) => Node("Unsqueeze", [x, Ints(axes)]);
 
-    public string Concat(int axis, params string[] parts) => Node("Concat", parts, Int("axis", axis));
+    public string Concat(int axis, params string[] parts) => Node("Concat", parts, OnnxAttributes.Int("axis", axis));
 
-    public string ReduceSum(string x, long[] axes, bool keepDims) => Node("ReduceSum", [x, Ints(axes)], Int("keepdims", keepDims ? 1 : 0));
+    public string ReduceSum(string x, long[] axes, bool keepDims) => Node("ReduceSum", [x, Ints(axes)], OnnxAttributes.Int("keepdims", keepDims ? 1 : 0));
 
     /// <summary>Zeros with the shape and type of <paramref name="like"/>.</summary>
     public string ZerosLike(string like) => Node("ConstantOfShape", [Shape(like)], new AttributeProto
