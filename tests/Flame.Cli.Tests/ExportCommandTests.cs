@@ -94,6 +94,45 @@ public sealed class ExportCommandTests
     }
 
     [TestMethod]
+    public void ExportedGraphsPassTheOnnxChecker()
+    {
+        var check = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3", ["-c", "import onnx.checker"]) { RedirectStandardError = true };
+        using (var probe = File.Exists("/usr/bin/python3") ? System.Diagnostics.Process.Start(check) : null)
+        {
+            probe?.WaitForExit();
+            if (probe is null || probe.ExitCode != 0)
+            {
+                Assert.Inconclusive("Debian's python3-onnx is not installed (.ci/run installs it)");
+            }
+        }
+
+        var run = Directory.CreateTempSubdirectory("flame-export-").FullName;
+        try
+        {
+            var config = Flame.ModelGraphs.Config.ModelConfigs.Load("tiny-moe");
+            new Flame.Training.Checkpoints.CheckpointStore(run).Save(
+                new Flame.Training.Checkpoints.CheckpointState { Step = 1, TokensSeen = 0, Config = System.Text.Json.JsonSerializer.SerializeToNode(config)! },
+                Flame.Training.Checkpoints.CheckpointForward.InitialWeights(config, 1), []);
+            Assert.AreEqual(0, CliRunner.Run("export", "--run", run, "--out", Path.Combine(run, "e")).ExitCode);
+            foreach (var file in new[] { "model.onnx", "decoder_with_past.onnx" })
+            {
+                var start = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3", ["-c", "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]))", Path.Combine(run, "e", file)])
+                {
+                    RedirectStandardError = true,
+                };
+                using var checker = System.Diagnostics.Process.Start(start)!;
+                var error = checker.StandardError.ReadToEnd();
+                checker.WaitForExit();
+                Assert.AreEqual(0, checker.ExitCode, $"onnx.checker on {file}: {error}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(run, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void ARunWithoutCheckpointsIsAClearError()
     {
         var run = Directory.CreateTempSubdirectory("flame-export-").FullName;
