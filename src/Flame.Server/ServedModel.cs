@@ -53,21 +53,10 @@ public sealed class ServedModel : IDisposable
         var config = ModelConfigs.Load(Need("config.json"));
         var tokenizer = TokenizerFiles.Load(Need("tokenizer.json"));
         var graph = FlameMoeModel.Build(config, new ForwardOptions(WeightsAs.Inputs, ExpertInterventions: true, KvCache: true));
-        var model = graph.Model;
+        ModelProto model;
         using (var weights = SafeTensorsFile.Open(Need("model.safetensors")))
         {
-            foreach (var p in graph.Parameters)
-            {
-                if (!weights.Contains(p.Name))
-                {
-                    throw new InvalidDataException($"{weights.Path} has no tensor '{p.Name}', which config.json needs");
-                }
-
-                var tensor = new TensorProto { Name = p.Name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(weights.ReadBytes(p.Name)) };
-                tensor.Dims.AddRange(p.Shape);
-                model.Graph.Initializer.Add(tensor);
-                model.Graph.Input.Remove(model.Graph.Input.Single(i => i.Name == p.Name));
-            }
+            model = ForwardWeights.Attach(graph, weights);
         }
 
         var session = new InferenceSession(FunctionInliner.Inline(model).ToByteArray(), settings);

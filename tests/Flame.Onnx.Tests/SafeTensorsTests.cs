@@ -53,6 +53,21 @@ public sealed class SafeTensorsTests
     }
 
     [TestMethod]
+    public void ReadExpectedNamesTheFileTensorAndExpectation()
+    {
+        var path = Path.Combine(_folder, "w.safetensors");
+        SafeTensorsWriter.Write(path, [SafeTensor.From<float>("w", [1f, 2f, 3f, 4f], 2, 2)]);
+        using var file = SafeTensorsFile.Open(path);
+
+        Assert.HasCount(16, file.ReadExpected("w", "F32", [2, 2]));
+        var missing = Assert.Throws<InvalidDataException>(() => file.ReadExpected("v", "F32", [2, 2]));
+        StringAssert.Contains(missing.Message, path);
+        StringAssert.Contains(missing.Message, "'v'");
+        var shape = Assert.Throws<InvalidDataException>(() => file.ReadExpected("w", "F32", [4]));
+        StringAssert.Contains(shape.Message, "is F32[2, 2], expected F32[4]");
+    }
+
+    [TestMethod]
     public void TruncatedFileNamesTheFile()
     {
         var path = PathOf("t.safetensors");

@@ -100,6 +100,26 @@ public sealed class SafeTensorsFile : IDisposable
         return MemoryMarshal.Cast<byte, T>(ReadBytes(name)).ToArray();
     }
 
+    /// <summary>
+    /// The raw bytes of a tensor that must exist with the given dtype and shape; otherwise an
+    /// <see cref="InvalidDataException"/> naming this file, the tensor and what was expected.
+    /// </summary>
+    public byte[] ReadExpected(string name, string dtype, long[] shape)
+    {
+        if (!Contains(name))
+        {
+            throw new InvalidDataException($"{Path} has no tensor '{name}'");
+        }
+
+        var entry = Get(name);
+        if (entry.DType != dtype || !entry.Shape.SequenceEqual(shape))
+        {
+            throw new InvalidDataException($"{Path}: '{name}' is {entry.DType}[{string.Join(", ", entry.Shape)}], expected {dtype}[{string.Join(", ", shape)}]");
+        }
+
+        return ReadBytes(name);
+    }
+
     public SafeTensorEntry Get(string name) => _entries.TryGetValue(name, out var entry)
         ? entry
         : throw new KeyNotFoundException($"{Path} has no tensor '{name}'");

@@ -4,7 +4,6 @@ using Flame.ModelGraphs.Config;
 using Flame.ModelGraphs.Model;
 using Flame.Onnx.Proto;
 using Flame.Onnx.SafeTensors;
-using Google.Protobuf;
 
 namespace Flame.Training.Checkpoints;
 
@@ -20,33 +19,8 @@ public static class CheckpointForward
         var config = checkpoint.State.Config.Deserialize<ModelConfig>()
             ?? throw new InvalidDataException($"{checkpoint.Folder}: the state has no model config");
         var graph = FlameMoeModel.Build(config.Validate(), (options ?? new ForwardOptions()) with { Weights = WeightsAs.Inputs });
-        var model = graph.Model;
         using var weights = checkpoint.OpenWeights();
-        foreach (var parameter in graph.Parameters)
-        {
-            if (!weights.Contains(parameter.Name))
-            {
-                throw new InvalidDataException($"{weights.Path} has no tensor '{parameter.Name}', which the model config needs");
-            }
-
-            var entry = weights.Get(parameter.Name);
-            if (entry.DType != "F32" || !entry.Shape.SequenceEqual(parameter.Shape))
-            {
-                throw new InvalidDataException(
-                    $"{weights.Path}: '{parameter.Name}' is {entry.DType}[{string.Join(", ", entry.Shape)}]; the config needs F32[{string.Join(", ", parameter.Shape)}]");
-            }
-
-            var tensor = new TensorProto { Name = parameter.Name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(weights.ReadBytes(parameter.Name)) };
-            tensor.Dims.AddRange(parameter.Shape);
-            model.Graph.Initializer.Add(tensor);
-        }
-
-        var names = graph.Parameters.Select(p => p.Name).ToHashSet();
-        foreach (var input in model.Graph.Input.Where(i => names.Contains(i.Name)).ToList())
-        {
-            model.Graph.Input.Remove(input);
-        }
-
+        var model = ForwardWeights.Attach(graph, weights);
         model.MetadataProps.Add(new StringStringEntryProto { Key = "flame.step", Value = checkpoint.State.Step.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         return model;
     }

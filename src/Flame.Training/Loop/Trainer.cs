@@ -169,21 +169,8 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    private static void Read(SafeTensorsFile file, string name, long[] shape, OrtValue into)
-    {
-        if (!file.Contains(name))
-        {
-            throw new InvalidDataException($"{file.Path} has no tensor '{name}'");
-        }
-
-        var entry = file.Get(name);
-        if (entry.DType != "F32" || !entry.Shape.SequenceEqual(shape))
-        {
-            throw new InvalidDataException($"{file.Path}: '{name}' is {entry.DType}[{string.Join(", ", entry.Shape)}], expected F32[{string.Join(", ", shape)}]");
-        }
-
-        file.ReadBytes(name).CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(into.AsSpan<float>()));
-    }
+    private static void Read(SafeTensorsFile file, string name, long[] shape, OrtValue into) =>
+        file.ReadExpected(name, "F32", shape).CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(into.AsSpan<float>()));
 
     /// <summary>
     /// Trains until the run's last step (or <paramref name="stopAfter"/>, or cancellation: then
