@@ -28,10 +28,9 @@ public sealed class ExpertTokenQuery(string traces)
 
         using var database = DuckDbDatabase.Open();
         using var connection = database.Connect();
-        string Quote(string path) => "'" + path.Replace("'", "''", StringComparison.Ordinal) + "'";
         using var reader = connection.Query(
             "SELECT s.token_id::INTEGER AS token, count(*) FILTER (WHERE list_contains(a.indices::INTEGER[], " + expert.ToString(CultureInfo.InvariantCulture) + ")) AS hits, count(*) AS n "
-            + $"FROM read_parquet({Quote(Path.Combine(TraceLayout.SamplesFolder(traces), "*.parquet"))}) s POSITIONAL JOIN read_parquet({Quote(file)}) a "
+            + $"FROM read_parquet({DuckDbSql.Literal(Path.Combine(TraceLayout.SamplesFolder(traces), "*.parquet"))}) s POSITIONAL JOIN read_parquet({DuckDbSql.Literal(file)}) a "
             + "GROUP BY token HAVING count(*) >= 5 AND hits > 0 ORDER BY hits::DOUBLE / n DESC, n DESC, token LIMIT " + count.ToString(CultureInfo.InvariantCulture));
         var rows = new List<(int, long, long)>();
         foreach (var chunk in reader.Chunks())

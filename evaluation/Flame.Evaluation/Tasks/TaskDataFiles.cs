@@ -97,7 +97,7 @@ public static class TaskDataFiles
         List<string> rows = [];
         try
         {
-            using var reader = connection.Query($"SELECT to_json(t)::VARCHAR FROM read_parquet('{file.Replace("'", "''", StringComparison.Ordinal)}') t");
+            using var reader = connection.Query($"SELECT to_json(t)::VARCHAR FROM read_parquet({Flame.Native.DuckDb.DuckDbSql.Literal(file)}) t");
             foreach (var chunk in reader.Chunks())
             {
                 var column = chunk.Column(0);

@@ -58,7 +58,7 @@ public sealed class ParquetTraceSet : IRoutingTraceSet, IDisposable
         using var connection = _database.Connect();
         using var reader = connection.Query(
             $"SELECT s.token_id::INTEGER AS token_id, a.scores::FLOAT[] AS scores, a.indices::INTEGER[] AS indices "
-            + $"FROM read_parquet({Quote(Path.Combine(TraceLayout.SamplesFolder(_folder), "*.parquet"))}) s POSITIONAL JOIN read_parquet({Quote(file)}) a");
+            + $"FROM read_parquet({DuckDbSql.Literal(Path.Combine(TraceLayout.SamplesFolder(_folder), "*.parquet"))}) s POSITIONAL JOIN read_parquet({DuckDbSql.Literal(file)}) a");
         var block = new BlockBuilder(TopK);
         long row = 0;
         foreach (var chunk in reader.Chunks())
@@ -143,10 +143,9 @@ public sealed class ParquetTraceSet : IRoutingTraceSet, IDisposable
     {
         var file = TraceLayout.LayerFile(_folder, Checkpoints[^1].Name, Layers[0]);
         using var connection = _database.Connect();
-        using var reader = connection.Query($"SELECT len(indices)::INTEGER FROM read_parquet({Quote(file)}) LIMIT 1");
+        using var reader = connection.Query($"SELECT len(indices)::INTEGER FROM read_parquet({DuckDbSql.Literal(file)}) LIMIT 1");
         using var chunk = reader.ReadChunk() ?? throw new InvalidDataException($"{file} has no rows");
         return chunk.Column(0).Values<int>()[0];
     }
 
-    private static string Quote(string path) => "'" + path.Replace("'", "''", StringComparison.Ordinal) + "'";
 }

@@ -144,7 +144,7 @@ public sealed class TraceWriter : IDisposable
     private void CopyAndDrop(string table, string path)
     {
         var temporary = path + ".partial";
-        _connection.Execute($"COPY {table} TO '{temporary.Replace("'", "''", StringComparison.Ordinal)}' (FORMAT PARQUET)");
+        _connection.Execute($"COPY {table} TO {DuckDbSql.Literal(temporary)} (FORMAT PARQUET)");
         _connection.Execute($"DROP TABLE {table}");
         File.Move(temporary, path, overwrite: true);
     }
