@@ -116,9 +116,8 @@ public static class FlameServer
 
         app.MapPost("/v1/completions", async context =>
         {
-            var request = await Read<CompletionRequest>(context);
-            engine.Check(request);
-            if (!request.Stream)
+            var request = engine.Prepare(await Read<CompletionRequest>(context));
+            if (!request.Request.Stream)
             {
                 var response = await gate.Run(() => engine.Complete(request, null), context.RequestAborted);
                 await context.Response.WriteAsJsonAsync(response, Json);
@@ -127,7 +126,6 @@ public static class FlameServer
 
             // Server-sent events: one event per token, then the summary and [DONE].
             context.Response.ContentType = "text/event-stream";
-            var writer = context.Response.BodyWriter;
             var summary = await gate.Run(() => engine.Complete(request, piece =>
             {
                 var line = "data: " + JsonSerializer.Serialize(new { token = piece }, Json) + "\n\n";

@@ -83,8 +83,11 @@ public sealed class ProbeEngine(ServedModel model, ServerOptions options)
         return new LoglikelihoodResponse([.. results]);
     }
 
-    /// <summary>Checks a completion request before it is queued or streamed.</summary>
-    public void Check(CompletionRequest request)
+    /// <summary>A completion request checked and encoded, ready to generate from.</summary>
+    public sealed record PreparedCompletion(CompletionRequest Request, int[] Prompt, ExpertInterventions Interventions);
+
+    /// <summary>Checks and encodes a completion request (before it is queued or streamed, so errors are still JSON).</summary>
+    public PreparedCompletion Prepare(CompletionRequest request)
     {
         if (request.MaxTokens < 1 || request.MaxTokens > options.MaxNewTokens)
         {
@@ -96,11 +99,14 @@ public sealed class ProbeEngine(ServedModel model, ServerOptions options)
             throw new RequestException("temperature must be >= 0, top_k >= 0 and top_p in (0, 1]");
         }
 
-        Interventions(request.Interventions);
-        if (Encode(request.Prompt, "prompt").Length > MaxLength)
+        var interventions = Interventions(request.Interventions);
+        var prompt = Encode(request.Prompt, "prompt");
+        if (prompt.Length > MaxLength)
         {
             throw new RequestException($"prompt: longer than the model's {MaxLength} tokens", 413);
         }
+
+        return new PreparedCompletion(request, prompt, interventions);
     }
 
     /// <summary>
@@ -108,11 +114,9 @@ public sealed class ProbeEngine(ServedModel model, ServerOptions options)
     /// calling <paramref name="onToken"/> with each new piece of text. When the context reaches
     /// the model's length, the cache restarts from the last half of it.
     /// </summary>
-    public CompletionResponse Complete(CompletionRequest request, Action<string>? onToken)
+    public CompletionResponse Complete(PreparedCompletion prepared, Action<string>? onToken)
     {
-        Check(request);
-        var interventions = Interventions(request.Interventions);
-        var prompt = Encode(request.Prompt, "prompt");
+        var (request, prompt, interventions) = prepared;
         var ids = new List<int>(prompt);
         var random = new Random(request.Seed ?? 0);
         var generated = new List<int>();
