@@ -161,7 +161,7 @@ public static class Differentiator
 
     private static string CastTo(NodeEmitter emit, string value, DataType type) => emit.Info(value).Type == type ? value : emit.Cast(value, type);
 
-    private static ValueInfoProto ValueInfo(string name, TensorInfo info)
+    internal static ValueInfoProto ValueInfo(string name, TensorInfo info)
     {
         var tensor = new TypeProto.Types.Tensor { ElemType = (int)info.Type, Shape = new TensorShapeProto() };
         foreach (var dim in info.Shape ?? [])

@@ -82,6 +82,28 @@ public sealed unsafe class OrtValue : IDisposable
         }
     }
 
+    /// <summary>
+    /// Rows [<paramref name="first"/>, first + <paramref name="count"/>) along axis 0, as a tensor over
+    /// the same memory (any device; nothing copied): reads and writes go to this tensor. The view
+    /// must be disposed before this tensor is.
+    /// </summary>
+    public OrtValue Rows(long first, long count)
+    {
+        var shape = Shape;
+        if (shape.Length == 0 || first < 0 || count < 0 || first + count > shape[0])
+        {
+            throw new ArgumentOutOfRangeException(nameof(first), $"rows [{first}, {first + count}) of a tensor of shape [{string.Join(", ", shape)}]");
+        }
+
+        var rowBytes = ElementCount(shape[1..]) * TensorElementTypes.SizeOf(ElementType);
+        shape[0] = count;
+        var data = (byte*)OrtApi.TensorData(Handle.Pointer) + first * rowBytes;
+        fixed (long* dims = shape)
+        {
+            return new OrtValue(OrtApi.CreateTensorWithData(OrtApi.TensorMemoryInfo(Handle.Pointer), data, (nuint)(count * rowBytes), dims, (nuint)shape.Length, (int)ElementType));
+        }
+    }
+
     public bool IsTensor => OrtApi.IsTensor(Handle.Pointer);
 
     public TensorElementType ElementType => WithTensorInfo(info => (TensorElementType)OrtApi.ElementType(info));

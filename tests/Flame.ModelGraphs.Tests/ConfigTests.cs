@@ -82,4 +82,15 @@ public sealed class ConfigTests
             Assert.AreEqual(preset, ModelConfigs.Load(preset).Name);
         }
     }
+
+    [TestMethod]
+    public void ModelFlopsCountEveryMatMulATokenPassesThrough()
+    {
+        // tiny-moe: 3 layers (1 dense), hidden 64, vocab padded to 512, dense FFN 256, 8 experts of FFN 64, top-2, shared FFN 128.
+        var c = ModelConfigs.Load("tiny-moe");
+        double attention = 3 * 4 * 64 * 64, dense = 3 * 64 * 256, routers = 2 * 64 * 8, experts = 2 * 2 * 3 * 64 * 64, shared = 2 * 3 * 64 * 128, head = 512 * 64;
+        var expected = 6 * (attention + dense + routers + experts + shared + head) + 12.0 * 3 * 64 * 100;
+        Assert.AreEqual(expected, ModelFlops.TrainingPerToken(c, 100), 1e-6);
+        Assert.AreEqual(expected / 3, ModelFlops.ForwardPerToken(c, 100), 1e-6);
+    }
 }

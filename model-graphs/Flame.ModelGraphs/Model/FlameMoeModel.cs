@@ -67,44 +67,26 @@ public static class FlameMoeModel
     {
         c.Validate();
         var ids = g.Input(InputIds, DataType.Int64, Dim.Sym("batch"), Dim.Sym("seq"));   // (B, S)
-        var sequenceLength = g.DimOf(ids, 1);                                            // [S]
         var past = kvCache
             ? Enumerable.Range(0, c.Layers).Select(i => new CausalSelfAttention.KeyValue(
                 g.Input(PastKeyValue(i, "key"), DataType.Float, Dim.Sym("batch"), c.Heads, Dim.Sym("past_seq"), c.HeadDim),
                 g.Input(PastKeyValue(i, "value"), DataType.Float, Dim.Sym("batch"), c.Heads, Dim.Sym("past_seq"), c.HeadDim))).ToList()
             : null;
-        var pastLength = past is null ? null : g.DimOf(past[0].Key, 2);                  // [P]
-        var rope = new Rope(g, c.HeadDim, c.MaxSequenceLength, c.RopeBase, sequenceLength, pastLength);
-        var mask = pastLength is null ? CausalSelfAttention.Mask(g, sequenceLength) : CausalSelfAttention.Mask(g, sequenceLength, pastLength);   // (S, P + S)
+        var positions = Positions.For(g, c, ids, past?[0].Key);
 
-        var embedding = g.Parameter("embed.weight", [c.PaddedVocab, c.Hidden], Initialization.Normal, c.InitStd);
-        var x = g.Gather(embedding, ids);                                                // (B, S, H)
+        var x = Embed(g, c, ids);                                                        // (B, S, H)
         var routing = new List<(int, Value, Value, Value)>();
         for (var i = 0; i < c.Layers; i++)
         {
             using var layer = g.Scope($"layers.{i}");
-            Value normed;
-            using (g.Scope("attn_norm"))
+            (x, var present) = AttentionBlock(g, c, x, positions, past?[i]);            // x = x + attn(norm(x))
+            if (past is not null)
             {
-                normed = RmsNorm.Apply(g, x, c.Hidden, c.NormEpsilon);
+                g.Output(present.Key, PresentKeyValue(i, "key"));
+                g.Output(present.Value, PresentKeyValue(i, "value"));
             }
 
-            using (g.Scope("attn"))
-            {
-                var (attention, present) = CausalSelfAttention.Apply(g, c, normed, rope, mask, past?[i]);
-                x = g.Add(x, attention);                                                 // x = x + attn(norm(x))
-                if (past is not null)
-                {
-                    g.Output(present.Key, PresentKeyValue(i, "key"));
-                    g.Output(present.Value, PresentKeyValue(i, "value"));
-                }
-            }
-
-            using (g.Scope("mlp_norm"))
-            {
-                normed = RmsNorm.Apply(g, x, c.Hidden, c.NormEpsilon);
-            }
-
+            var normed = MlpNorm(g, c, x);
             if (c.IsMoeLayer(i))
             {
                 using var moe = g.Scope("moe");
@@ -122,18 +104,60 @@ public static class FlameMoeModel
             }
             else
             {
-                using var mlp = g.Scope("mlp");
-                x = g.Add(x, SwiGlu.Apply(g, normed, c.Hidden, c.DenseFfn, c.InitStd));  // x = x + mlp(norm(x))
+                x = g.Add(x, DenseMlp(g, c, normed));                                    // x = x + mlp(norm(x))
             }
         }
 
+        var logits = g.Output(Head(g, c, x), Logits);                                    // (B, S, V)
+        return new ForwardValues(logits, routing);
+    }
+
+    /// <summary>The token embedding: ids (B, S) → (B, S, H).</summary>
+    public static Value Embed(GraphBuilder g, ModelConfig c, Value ids) =>
+        g.Gather(g.Parameter("embed.weight", [c.PaddedVocab, c.Hidden], Initialization.Normal, c.InitStd), ids);
+
+    /// <summary>x + attn(norm(x)) inside a layer's scope, and the layer's keys and values.</summary>
+    public static (Value X, CausalSelfAttention.KeyValue Present) AttentionBlock(GraphBuilder g, ModelConfig c, Value x, Positions positions, CausalSelfAttention.KeyValue? past = null)
+    {
+        Value normed;
+        using (g.Scope("attn_norm"))
+        {
+            normed = RmsNorm.Apply(g, x, c.Hidden, c.NormEpsilon);
+        }
+
+        using (g.Scope("attn"))
+        {
+            var (attention, present) = CausalSelfAttention.Apply(g, c, normed, positions.Rope, positions.Mask, past);
+            return (g.Add(x, attention), present);
+        }
+    }
+
+    /// <summary>The norm in front of a layer's MLP or MoE.</summary>
+    public static Value MlpNorm(GraphBuilder g, ModelConfig c, Value x)
+    {
+        using (g.Scope("mlp_norm"))
+        {
+            return RmsNorm.Apply(g, x, c.Hidden, c.NormEpsilon);
+        }
+    }
+
+    /// <summary>A dense layer's SwiGLU MLP.</summary>
+    public static Value DenseMlp(GraphBuilder g, ModelConfig c, Value normed)
+    {
+        using (g.Scope("mlp"))
+        {
+            return SwiGlu.Apply(g, normed, c.Hidden, c.DenseFfn, c.InitStd);
+        }
+    }
+
+    /// <summary>The final norm and the LM head: (B, S, H) → logits (B, S, V).</summary>
+    public static Value Head(GraphBuilder g, ModelConfig c, Value x)
+    {
         using (g.Scope("final_norm"))
         {
             x = RmsNorm.Apply(g, x, c.Hidden, c.NormEpsilon);
         }
 
-        var head = g.Parameter("lm_head.weight", [c.Hidden, c.PaddedVocab], Initialization.Normal, c.InitStd);
-        var logits = g.Output(g.MatMul(x, head), Logits);                                // (B, S, V)
-        return new ForwardValues(logits, routing);
+        return g.MatMul(x, g.Parameter("lm_head.weight", [c.Hidden, c.PaddedVocab], Initialization.Normal, c.InitStd));
     }
 }

@@ -15,8 +15,7 @@ public static class MoeLayer
     /// <summary>x: (batch, seq, hidden) → y of the same shape, and the layer's routing (per token of the flattened batch).</summary>
     public static Output Apply(GraphBuilder g, ModelConfig c, Value x, Router.Interventions? interventions = null)
     {
-        var tokens = g.Reshape(x, -1, c.Hidden);                                        // (T, H)
-        var routing = Router.Apply(g, tokens, c.Hidden, c.Experts, c.TopK, c.InitStd, interventions);   // (T, E), (T, k), (T, k)
+        var (tokens, routing) = Route(g, c, x, interventions);                          // (T, H); (T, E), (T, k), (T, k)
         var experts = new Experts(g, c.Experts, c.Hidden, c.ExpertFfn, c.InitStd);
         if (c.Dispatch == ModelConfig.DispatchSorted)
         {
@@ -51,6 +50,13 @@ public static class MoeLayer
         }
 
         return new Output(g.ReshapeLike(y, x), routing, droppedFraction);             // (B, S, H)
+    }
+
+    /// <summary>x: (batch, seq, hidden) flattened to tokens (T, H), and their routing.</summary>
+    public static (Value Tokens, Router.Routing Routing) Route(GraphBuilder g, ModelConfig c, Value x, Router.Interventions? interventions = null)
+    {
+        var tokens = g.Reshape(x, -1, c.Hidden);
+        return (tokens, Router.Apply(g, tokens, c.Hidden, c.Experts, c.TopK, c.InitStd, interventions));
     }
 
     private static Value WithSharedExpert(GraphBuilder g, ModelConfig c, Value tokens, Value routed) =>

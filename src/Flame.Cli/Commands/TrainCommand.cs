@@ -35,13 +35,14 @@ public static class TrainCommand
         var aux = new Option<double>("--aux-loss-coef") { Description = "Load-balancing loss coefficient (0 turns it off).", DefaultValueFactory = _ => LossSettings.Default.LoadBalancing };
         var z = new Option<double>("--z-loss-coef") { Description = "Router z-loss coefficient.", DefaultValueFactory = _ => LossSettings.Default.ZLoss };
         var threads = new Option<int>("--threads") { Description = "Threads per operator (0: one per core).", DefaultValueFactory = _ => 0 };
-        var device = new Option<string>("--device") { Description = "cpu or cuda[:N].", DefaultValueFactory = _ => "cpu" };
+        var device = new Option<string>("--device") { Description = "cpu or cuda[:N] (with --resume: continue on this device).", DefaultValueFactory = _ => "cpu" };
+        var shards = new Option<int>("--expert-shards") { Description = "Expert parallelism: split each MoE layer's experts into S shards, each run in its own ORT sessions (1: the whole step as one graph).", DefaultValueFactory = _ => 1 };
         var logEvery = new Option<int>("--log-every") { Description = "Print a progress line every N steps (the CSV log has every step).", DefaultValueFactory = _ => 10 };
 
         var command = new Command("train", "Train a FLAME-MoE model (or its dense baseline) on an indexed dataset with ONNX Runtime; logs to RUN/logs/train.csv, checkpoints to RUN/checkpoints/.")
         {
             config, set, data, run, resume, tokenizer, steps, sequence, microBatch, accumulation, lr, minLr, warmup, decay, seed,
-            validEvery, validBatches, checkpointEvery, keepLast, milestones, aux, z, threads, device, logEvery,
+            validEvery, validBatches, checkpointEvery, keepLast, milestones, aux, z, threads, device, shards, logEvery,
         };
         command.SetAction(parseResult =>
         {
@@ -49,7 +50,8 @@ public static class TrainCommand
             Trainer trainer;
             if (parseResult.GetValue(resume) is { } resumed)
             {
-                trainer = Trainer.Resume(resumed, parseResult.GetValue(steps));
+                static T? Given<T>(ParseResult result, Option<T> option) where T : notnull => result.GetResult(option) is { Implicit: false } ? result.GetValue(option) : default;
+                trainer = Trainer.Resume(resumed, parseResult.GetValue(steps), Given(parseResult, device), Given(parseResult, shards) is > 0 and var s ? s : null);
                 output.WriteLine($"resuming {resumed} at step {trainer.Step} of {trainer.Options.Steps}");
             }
             else
@@ -80,6 +82,7 @@ public static class TrainCommand
                     Losses = new LossSettings(parseResult.GetValue(aux), parseResult.GetValue(z)),
                     Threads = parseResult.GetValue(threads),
                     Device = parseResult.GetValue(device)!,
+                    ExpertShards = parseResult.GetValue(shards),
                 };
                 var folder = parseResult.GetValue(run) ?? Path.Combine("artifacts", "runs", model.Name);
                 trainer = Trainer.Create(folder, model, options, parseResult.GetValue(tokenizer));

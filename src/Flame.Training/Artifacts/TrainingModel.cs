@@ -4,7 +4,6 @@ using Flame.ModelGraphs.Config;
 using Flame.ModelGraphs.Model;
 using Flame.Onnx.Proto;
 using Flame.Training.Losses;
-using DataType = Flame.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace Flame.Training.Artifacts;
 
@@ -19,9 +18,9 @@ namespace Flame.Training.Artifacts;
 public static class TrainingModel
 {
     public const string LossScale = "loss_scale";
-    public const string LazyResetGrad = "lazy_reset_grad";
+    public const string LazyResetGrad = GradientAccumulation.LazyResetGrad;
 
-    public static string Accumulated(string parameter) => parameter + "_grad.accumulated";
+    public static string Accumulated(string parameter) => GradientAccumulation.Accumulated(parameter);
 
     public static ModelProto Build(ModelConfig config, LossSettings? losses = null, int opset = GraphBuilder.DefaultOpset)
     {
@@ -39,44 +38,12 @@ public static class TrainingModel
 
         var model = Differentiator.Differentiate(eval, new GradientRequest(TrainingLosses.Loss, parameters.Select(p => p.Name).ToList())
         {
-            GradientName = p => p + "_grad.micro",
+            GradientName = GradientAccumulation.Micro,
             SeedInput = LossScale,
         });
         model.Graph.Name = config.Name + "-training";
 
-        // Accumulation: grad = Where(reset, micro, accumulated + micro).
-        var graph = model.Graph;
-        graph.Input.Add(Scalar(LazyResetGrad, DataType.Bool));
-        foreach (var p in parameters)
-        {
-            var micro = p.Name + "_grad.micro";
-            var info = graph.Output.Single(o => o.Name == micro);
-            graph.Output.Remove(info);
-            var accumulated = info.Clone();
-            accumulated.Name = Accumulated(p.Name);
-            graph.Input.Add(accumulated);
-            var sum = Node("Add", [accumulated.Name, micro], p.Name + "_grad.sum");
-            graph.Node.Add(sum);
-            graph.Node.Add(Node("Where", [LazyResetGrad, micro, sum.Output[0]], p.Name + "_grad"));
-            var output = info.Clone();
-            output.Name = p.Name + "_grad";
-            graph.Output.Add(output);
-        }
-
+        GradientAccumulation.Add(model, parameters.Select(p => p.Name));
         return model;
     }
-
-    private static NodeProto Node(string op, string[] inputs, string output)
-    {
-        var node = new NodeProto { OpType = op, Name = "accumulate/" + output };
-        node.Input.AddRange(inputs);
-        node.Output.Add(output);
-        return node;
-    }
-
-    private static ValueInfoProto Scalar(string name, DataType type) => new()
-    {
-        Name = name,
-        Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = new TensorShapeProto() } },
-    };
 }

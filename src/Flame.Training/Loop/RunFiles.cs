@@ -10,5 +10,8 @@ public static class RunFiles
     public const string EvalModel = "eval_model.onnx";
     public const string OptimizerModel = "optimizer_model.onnx";
 
+    /// <summary>With experts sharded: each stage's forward and backward graph.</summary>
+    public const string Stages = "stages";
+
     public static string TrainLog(string run) => Path.Combine(run, "logs", "train.csv");
 }

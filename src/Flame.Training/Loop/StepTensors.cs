@@ -42,20 +42,33 @@ internal sealed class StepTensors : IDisposable
 
     public double GradNorm => _gradNorm.AsSpan<float>()[0];
 
-    public void BindTraining(IoBinding binding)
+    /// <summary>The inputs of a training graph this holds: input_ids, targets, loss_scale, lazy_reset_grad.</summary>
+    public IReadOnlyDictionary<string, OrtValue> Inputs => new Dictionary<string, OrtValue>
     {
-        binding.BindInput(FlameMoeModel.InputIds, _ids);
-        binding.BindInput(TrainingLosses.Targets, _targets);
-        binding.BindInput(TrainingModel.LossScale, _lossScale);
-        binding.BindInput(TrainingModel.LazyResetGrad, _reset);
-        for (var i = 0; i < LossNames.Length; i++)
+        [FlameMoeModel.InputIds] = _ids,
+        [TrainingLosses.Targets] = _targets,
+        [TrainingModel.LossScale] = _lossScale,
+        [TrainingModel.LazyResetGrad] = _reset,
+    };
+
+    /// <summary>The outputs of a training graph this receives: the four losses and each MoE layer's expert load.</summary>
+    public IReadOnlyDictionary<string, OrtValue> Outputs => LossNames.Zip(_losses)
+        .Concat(_layers.Select(TrainingLosses.ExpertLoad).Zip(_loads))
+        .ToDictionary(p => p.First, p => p.Second);
+
+    /// <summary>Binds those of <see cref="Inputs"/> and <see cref="Outputs"/> that <paramref name="session"/> has.</summary>
+    public void BindTraining(IoBinding binding, InferenceSession session)
+    {
+        var inputs = Inputs;
+        foreach (var input in session.Inputs.Where(i => inputs.ContainsKey(i.Name)))
         {
-            binding.BindOutput(LossNames[i], _losses[i]);
+            binding.BindInput(input.Name, inputs[input.Name]);
         }
 
-        for (var k = 0; k < _layers.Length; k++)
+        var outputs = Outputs;
+        foreach (var output in session.Outputs.Where(o => outputs.ContainsKey(o.Name)))
         {
-            binding.BindOutput(TrainingLosses.ExpertLoad(_layers[k]), _loads[k]);
+            binding.BindOutput(output.Name, outputs[output.Name]);
         }
     }
 

@@ -13,6 +13,7 @@ using Flame.Training.Artifacts;
 using Flame.Training.Checkpoints;
 using Flame.Training.Losses;
 using Flame.Training.Optimization;
+using Flame.Training.Parallel;
 using Flame.Training.Schedule;
 using Google.Protobuf;
 
@@ -117,8 +118,12 @@ public sealed class Trainer : IDisposable
         return new Trainer(run, config, options, null);
     }
 
-    /// <summary>Continues a run from its latest checkpoint; <paramref name="steps"/> may extend it.</summary>
-    public static Trainer Resume(string run, long? steps = null)
+    /// <summary>
+    /// Continues a run from its latest checkpoint; <paramref name="steps"/> may extend it, and it may
+    /// continue on another <paramref name="device"/> or <paramref name="expertShards"/> count (both change
+    /// only where the numbers are computed, not what they are).
+    /// </summary>
+    public static Trainer Resume(string run, long? steps = null, string? device = null, int? expertShards = null)
     {
         var optionsPath = Path.Combine(run, RunFiles.Options);
         if (!File.Exists(optionsPath))
@@ -129,9 +134,10 @@ public sealed class Trainer : IDisposable
         var options = JsonSerializer.Deserialize<TrainingOptions>(File.ReadAllText(optionsPath), TrainingOptions.Json)
             ?? throw new InvalidDataException($"{optionsPath} is empty");
         var config = ModelConfigs.Load(Path.Combine(run, RunFiles.Config));
-        if (steps is { } extended && extended != options.Steps)
+        var changed = options with { Steps = steps ?? options.Steps, Device = device ?? options.Device, ExpertShards = expertShards ?? options.ExpertShards };
+        if (changed != options)
         {
-            options = options with { Steps = extended };
+            options = changed.Validate();
             AtomicFile.WriteAllText(optionsPath, JsonSerializer.Serialize(options, TrainingOptions.Json));
         }
 
@@ -179,14 +185,12 @@ public sealed class Trainer : IDisposable
     public StepReport? Train(IProgress<StepReport>? progress = null, long? stopAfter = null, CancellationToken cancellation = default)
     {
         var settings = new SessionSettings { IntraOpThreads = _options.Threads, Device = ExecutionDevice.Parse(_options.Device) };
-        using var training = new InferenceSession(Path.Combine(_run, RunFiles.TrainingModel), settings);
         using var optimizer = new InferenceSession(Path.Combine(_run, RunFiles.OptimizerModel), settings);
         using var evaluation = new InferenceSession(Path.Combine(_run, RunFiles.EvalModel), settings);
         using var log = new TrainingLog(RunFiles.TrainLog(_run), _moeLayers, _step);
         using var step = new StepTensors(_options, _config, _moeLayers);
-        using var trainingBinding = training.CreateIoBinding();
+        using var gradientStep = CreateGradientStep(settings, step);
         using var optimizerBinding = optimizer.CreateIoBinding();
-        step.BindTraining(trainingBinding);
         step.BindOptimizer(optimizerBinding);
 
         var last = stopAfter is { } stop ? Math.Min(stop, _options.Steps) : _options.Steps;
@@ -201,15 +205,7 @@ public sealed class Trainer : IDisposable
             {
                 step.LoadBatch(_sampler.NextBatch(_options.MicroBatch));
                 step.SetMicro(1.0f / _options.Accumulation, reset: micro == 0);
-                for (var i = 0; i < _parameters.Count; i++)
-                {
-                    var name = _parameters[i].Name;
-                    trainingBinding.BindInput(name, _weights.Current(i));
-                    trainingBinding.BindInput(TrainingModel.Accumulated(name), _gradients.Current(i));
-                    trainingBinding.BindOutput(name + "_grad", _gradients.Next(i));
-                }
-
-                trainingBinding.Run();
+                gradientStep.Run(_weights, _gradients);
                 _gradients.Swap();
                 step.AddLosses(sums, loads);
             }
@@ -257,6 +253,19 @@ public sealed class Trainer : IDisposable
         }
 
         return report;
+    }
+
+    // With experts sharded, the stages' graphs are built here (and written to stages/ for inspection): they are cheap to build and follow the shard count.
+    private IGradientStep CreateGradientStep(SessionSettings settings, StepTensors step)
+    {
+        if (_options.ExpertShards <= 1)
+        {
+            return new WholeGraphStep(Path.Combine(_run, RunFiles.TrainingModel), settings, _parameters, step);
+        }
+
+        var stages = ExpertParallelTraining.Build(_config, _options.ExpertShards, _options.Losses);
+        ExpertParallelStep.WriteGraphs(stages, Path.Combine(_run, RunFiles.Stages));
+        return new ExpertParallelStep(stages, _parameters, step, settings);
     }
 
     /// <summary>Mean language-model loss over the first ValidBatches windows of the validation split (the same ones every time).</summary>

@@ -70,6 +70,12 @@ public sealed record TrainingOptions
     /// <summary>"cpu" or "cuda[:N]".</summary>
     public string Device { get; init; } = "cpu";
 
+    /// <summary>
+    /// Expert parallelism: each MoE layer's experts split into this many shards, each computed in
+    /// its own ORT sessions (see ExpertParallelStep). 1 runs the whole step as one graph.
+    /// </summary>
+    public int ExpertShards { get; init; } = 1;
+
     [JsonIgnore]
     public double MinimumLearningRate => MinLearningRate ?? LearningRate / 10;
 
@@ -77,6 +83,19 @@ public sealed record TrainingOptions
     public int CheckpointInterval => CheckpointEvery > 0 ? CheckpointEvery : (int)Math.Max(1, Steps / 10);
 
     public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private static bool IsDevice(string device)
+    {
+        try
+        {
+            Flame.Runtime.ExecutionDevice.Parse(device);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Checks the settings; the message names every field that is wrong.</summary>
     public TrainingOptions Validate()
@@ -87,6 +106,8 @@ public sealed record TrainingOptions
         if (MicroBatch <= 0) errors.Add($"micro_batch must be positive (got {MicroBatch})");
         if (Accumulation <= 0) errors.Add($"accumulation must be positive (got {Accumulation})");
         if (ValidBatches < 0) errors.Add($"valid_batches must not be negative (got {ValidBatches})");
+        if (ExpertShards < 1) errors.Add($"expert_shards must be at least 1 (got {ExpertShards})");
+        if (!IsDevice(Device)) errors.Add($"device must be cpu, cuda or cuda:N (got \"{Device}\")");
         if (KeepLast < 1) errors.Add($"keep_last must be at least 1 (got {KeepLast})");
         if (!(TrainFraction > 0 && ValidFraction >= 0 && TrainFraction + ValidFraction <= 1)) errors.Add($"train ({TrainFraction}) and valid ({ValidFraction}) fractions must be positive and sum to at most 1");
         if (errors.Count > 0)

@@ -1,0 +1,155 @@
+using Flame.ModelGraphs.Builder;
+using Flame.ModelGraphs.Parallel;
+using Flame.Onnx.IO;
+using Flame.Runtime;
+using Flame.Training.Artifacts;
+using Flame.Training.Loop;
+using Google.Protobuf;
+
+namespace Flame.Training.Parallel;
+
+/// <summary>
+/// The gradient step with experts sharded (expert parallelism): each stage of
+/// <see cref="ExpertParallelTraining"/> runs in its own sessions, the trunk's and each expert
+/// shard's. Forward: the stages in order, each one's outputs kept (on its device) for the next
+/// ones. Backward: the stages in reverse, each fed the gradients of its outputs from the stages
+/// that consumed them. A shard reads and writes its rows of the stacked expert weights and
+/// gradients in place (views, nothing copied), so the optimizer and checkpoints see whole tensors.
+/// </summary>
+internal sealed class ExpertParallelStep : IGradientStep
+{
+    private sealed record Sessions(TrainingStage Graphs, InferenceSession? Forward, InferenceSession Backward, OrtMemoryInfo Memory);
+
+    private readonly List<Sessions> _stages = [];
+    private readonly Dictionary<string, int> _parameterIndex;
+    private readonly StepTensors _step;
+
+    /// <param name="shardSettings">The settings (device) of shard s's sessions; the trunk uses <paramref name="settings"/>.</param>
+    public ExpertParallelStep(IReadOnlyList<TrainingStage> stages, IReadOnlyList<ParameterSpec> parameters, StepTensors step, SessionSettings settings, Func<int, SessionSettings>? shardSettings = null)
+    {
+        _parameterIndex = parameters.Select((p, i) => (p.Name, i)).ToDictionary(t => t.Name, t => t.i);
+        _step = step;
+        foreach (var stage in stages)
+        {
+            var stageSettings = stage.Stage.IsExpertShard && shardSettings is not null ? shardSettings(stage.Stage.Shard) : settings;
+            var memory = stageSettings.Device.IsCuda ? OrtMemoryInfo.Cuda(stageSettings.Device.DeviceId) : OrtMemoryInfo.Cpu();
+            _stages.Add(new Sessions(stage,
+                stage.Forward is null ? null : new InferenceSession(stage.Forward.ToByteArray(), stageSettings),
+                new InferenceSession(stage.Backward.ToByteArray(), stageSettings), memory));
+        }
+    }
+
+    /// <summary>Writes each stage's forward and backward graph to <paramref name="folder"/> (stage.forward.onnx, stage.backward.onnx), for inspection.</summary>
+    public static void WriteGraphs(IReadOnlyList<TrainingStage> stages, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (var stage in stages)
+        {
+            if (stage.Forward is not null)
+            {
+                AtomicFile.WriteAllBytes(Path.Combine(folder, stage.Stage.Name + ".forward.onnx"), stage.Forward.ToByteArray());
+            }
+
+            AtomicFile.WriteAllBytes(Path.Combine(folder, stage.Stage.Name + ".backward.onnx"), stage.Backward.ToByteArray());
+        }
+    }
+
+    public void Run(ResidentTensors weights, ResidentTensors gradients)
+    {
+        var owned = new List<IDisposable>();
+        try
+        {
+            var values = new Dictionary<string, OrtValue>(_step.Inputs);
+            foreach (var stage in _stages.Where(s => s.Forward is not null))
+            {
+                using var binding = stage.Forward!.CreateIoBinding();
+                foreach (var input in stage.Forward.Inputs)
+                {
+                    binding.BindInput(input.Name, ParameterView(input.Name, stage.Graphs.Stage, weights.Current, owned) ?? values[input.Name]);
+                }
+
+                foreach (var output in stage.Forward.Outputs)
+                {
+                    binding.BindOutput(output.Name, stage.Memory);
+                }
+
+                binding.Run();
+                var results = binding.GetOutputs();
+                owned.Add(results);
+                foreach (var name in results.Names)
+                {
+                    values[name] = results[name];
+                }
+            }
+
+            // Gradients flowing back into each stage output, one per consumer.
+            var seeds = new Dictionary<string, List<OrtValue>>();
+            var stepOutputs = _step.Outputs;
+            foreach (var stage in Enumerable.Reverse(_stages))
+            {
+                var seedInputs = stage.Graphs.Seeds.SelectMany(o => Enumerable.Range(0, o.Seeds).Select(k => (o.Seed(k), seeds[o.Name][k]))).ToDictionary(t => t.Item1, t => t.Item2);
+                using var binding = stage.Backward.CreateIoBinding();
+                foreach (var input in stage.Backward.Inputs)
+                {
+                    var value = ParameterView(input.Name, stage.Graphs.Stage, weights.Current, owned)
+                        ?? (input.Name.EndsWith("_grad.accumulated", StringComparison.Ordinal) ? ParameterView(input.Name[..^"_grad.accumulated".Length], stage.Graphs.Stage, gradients.Current, owned) : null)
+                        ?? (seedInputs.TryGetValue(input.Name, out var seed) ? seed : values[input.Name]);
+                    binding.BindInput(input.Name, value);
+                }
+
+                foreach (var output in stage.Backward.Outputs)
+                {
+                    var target = output.Name.EndsWith("_grad", StringComparison.Ordinal) ? ParameterView(output.Name[..^"_grad".Length], stage.Graphs.Stage, gradients.Next, owned) : null;
+                    target ??= stepOutputs.TryGetValue(output.Name, out var stepOutput) ? stepOutput : null;
+                    if (target is null)
+                    {
+                        binding.BindOutput(output.Name, stage.Memory);
+                    }
+                    else
+                    {
+                        binding.BindOutput(output.Name, target);
+                    }
+                }
+
+                binding.Run();
+                var results = binding.GetOutputs();
+                owned.Add(results);
+                foreach (var input in stage.Graphs.ActivationInputs)
+                {
+                    (seeds.TryGetValue(input, out var list) ? list : seeds[input] = []).Add(results[TrainingStage.InputGradient(input)]);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var value in Enumerable.Reverse(owned))
+            {
+                value.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The stage's rows of parameter <paramref name="name"/>'s tensor in <paramref name="tensors"/> (weights or gradients), or null when the name is not one of its parameters.</summary>
+    private OrtValue? ParameterView(string name, ForwardStage stage, Func<int, OrtValue> tensors, List<IDisposable> owned)
+    {
+        var parameter = stage.Parameters.FirstOrDefault(p => p.Name == name);
+        if (parameter is null)
+        {
+            return null;
+        }
+
+        var view = tensors(_parameterIndex[name]).Rows(parameter.FirstRow, parameter.Shape[0]);
+        owned.Add(view);
+        return view;
+    }
+
+    public void Dispose()
+    {
+        foreach (var stage in _stages)
+        {
+            stage.Forward?.Dispose();
+            stage.Backward.Dispose();
+            stage.Memory.Dispose();
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using Flame.ModelGraphs.Config;
+using Flame.ModelGraphs.Parallel;
+using Flame.Training.Checkpoints;
+using Flame.Training.Loop;
+using Flame.Training.Tests.Loop;
+
+namespace Flame.Training.Tests.Parallel;
+
+/// <summary>Expert parallelism: a run with the experts split into shards equals the unsharded run.</summary>
+[TestClass]
+public sealed class ExpertParallelTests
+{
+    private string _folder = "";
+
+    [TestInitialize]
+    public void Setup() => _folder = Directory.CreateTempSubdirectory("flame-ep-").FullName;
+
+    [TestCleanup]
+    public void Cleanup() => Directory.Delete(_folder, recursive: true);
+
+    // Two MoE layers, so gradients cross a trunk stage between two sets of shards.
+    private static ModelConfig Tiny => ModelConfigs.Load("tiny-moe") with { Layers = 3, Hidden = 32, Heads = 2, DenseFfn = 64, ExpertFfn = 32, SharedFfn = 32, MaxSequenceLength = 64 };
+
+    private (List<StepReport> Reports, Dictionary<string, float[]> Weights) Train(string name, int shards, ModelConfig config)
+    {
+        var data = SyntheticCorpus.Write(Path.Combine(_folder, "data-" + name));
+        var options = new TrainingOptions
+        {
+            Dataset = data, Steps = 4, SequenceLength = 16, MicroBatch = 2, Accumulation = 2, LearningRate = 3e-3, WarmupFraction = 0,
+            ValidBatches = 0, Milestones = 0, ExpertShards = shards,
+        };
+        var run = Path.Combine(_folder, name);
+        var reports = new List<StepReport>();
+        using (var trainer = Trainer.Create(run, config, options))
+        {
+            trainer.Train(new SynchronousProgress(reports.Add));
+        }
+
+        using var weights = new CheckpointStore(run).Load(4).OpenWeights();
+        return (reports, weights.Entries.ToDictionary(e => e.Name, e => weights.Read<float>(e.Name)));
+    }
+
+    [TestMethod]
+    [DataRow(2)]
+    [DataRow(4)]
+    public void ShardedTrainingEqualsUnsharded(int shards)
+    {
+        var (whole, wholeWeights) = Train("whole", 1, Tiny);
+        var (sharded, shardedWeights) = Train("sharded", shards, Tiny);
+
+        Assert.HasCount(4, sharded);
+        for (var i = 0; i < whole.Count; i++)
+        {
+            Assert.AreEqual(whole[i].Loss, sharded[i].Loss, 1e-5 * Math.Abs(whole[i].Loss), $"step {i + 1} loss");
+            Assert.AreEqual(whole[i].LoadBalancingLoss, sharded[i].LoadBalancingLoss, 1e-5, $"step {i + 1} load-balancing loss");
+            Assert.AreEqual(whole[i].GradNorm, sharded[i].GradNorm, 1e-4 * whole[i].GradNorm, $"step {i + 1} grad norm");
+            CollectionAssert.AreEqual(whole[i].ExpertLoads.ToList(), sharded[i].ExpertLoads.ToList(), $"step {i + 1}: the same routing, so the same expert loads");
+        }
+
+        CollectionAssert.AreEquivalent(wholeWeights.Keys.ToList(), shardedWeights.Keys.ToList());
+        foreach (var (name, expected) in wholeWeights)
+        {
+            var actual = shardedWeights[name];
+            var worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
+            Assert.IsLessThan(1e-5, worst, $"{name}: largest difference after 4 steps {worst}");
+        }
+
+        var stages = Directory.GetFiles(Path.Combine(_folder, "sharded", RunFiles.Stages)).Select(Path.GetFileName).ToList();
+        Assert.Contains($"experts.1.{shards - 1}.backward.onnx", stages);
+        Assert.Contains("trunk.2.backward.onnx", stages);
+    }
+
+    private sealed class SynchronousProgress(Action<StepReport> report) : IProgress<StepReport>
+    {
+        public void Report(StepReport value) => report(value);
+    }
+
+    [TestMethod]
+    public void ShardsMustDivideTheExperts()
+    {
+        var error = Assert.ThrowsExactly<ArgumentException>(() => ExpertParallelGraphs.Build(Tiny, 3));
+        StringAssert.Contains(error.Message, "divide the 8 experts");
+    }
+}
