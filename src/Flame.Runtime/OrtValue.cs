@@ -104,6 +104,21 @@ public sealed unsafe class OrtValue : IDisposable
         }
     }
 
+    /// <summary>A tensor over <paramref name="count"/> host elements at <paramref name="data"/> (not copied, not owned): valid while that memory is.</summary>
+    internal static OrtValue OverHostMemory(void* data, int count, TensorElementType type, long[] shape)
+    {
+        if (ElementCount(shape) != count)
+        {
+            throw new ArgumentException($"shape [{string.Join(", ", shape)}] holds {ElementCount(shape)} elements, not {count}");
+        }
+
+        using var cpu = OrtMemoryInfo.Cpu();
+        fixed (long* dims = shape)
+        {
+            return new OrtValue(OrtApi.CreateTensorWithData(cpu.Handle.Pointer, data, (nuint)(count * TensorElementTypes.SizeOf(type)), dims, (nuint)shape.Length, (int)type));
+        }
+    }
+
     public bool IsTensor => OrtApi.IsTensor(Handle.Pointer);
 
     public TensorElementType ElementType => WithTensorInfo(info => (TensorElementType)OrtApi.ElementType(info));

@@ -3,31 +3,33 @@ using Flame.Runtime;
 namespace Flame.Training.Loop;
 
 /// <summary>
-/// One float tensor per parameter, allocated by ORT, so the loop never copies parameters
-/// through managed memory between steps. Updated in place by default: the graphs bound to
+/// One float tensor per parameter, allocated by ORT in the run's <see cref="DeviceMemory"/> (the
+/// CPU's, or a CUDA device's), so the loop never copies parameters through managed memory between
+/// steps: only checkpoints copy them out and in. Updated in place by default: the graphs bound to
 /// them read each input before they write the output of the same name (every output depends on
 /// its input), so one copy suffices; <c>inPlace: false</c> keeps two copies that swap, which
 /// the tests use to check that in-place updates change nothing.
 /// </summary>
 public sealed class ResidentTensors : IDisposable
 {
+    private readonly DeviceMemory _memory;
     private readonly OrtValue[][] _copies;
+    private readonly bool _inPlace;
     private int _current;
 
-    public ResidentTensors(IReadOnlyList<long[]> shapes, bool inPlace = true)
+    public ResidentTensors(IReadOnlyList<long[]> shapes, DeviceMemory memory, bool inPlace = true)
     {
+        _memory = memory;
+        _inPlace = inPlace;
         OrtValue[] first = [.. shapes.Select(Zeros)];
         _copies = [first, inPlace ? first : [.. shapes.Select(Zeros)]];
-        _inPlace = inPlace;
     }
 
-    private readonly bool _inPlace;
-
     // ORT hands out uninitialised memory; moments and accumulators must start at zero.
-    private static OrtValue Zeros(long[] shape)
+    private OrtValue Zeros(long[] shape)
     {
-        var value = OrtValue.Allocate<float>(shape);
-        value.AsSpan<float>().Clear();
+        var value = _memory.Allocate(TensorElementType.Float, shape);
+        _memory.Upload<float>(new float[shape.Aggregate(1L, (n, d) => n * d)], value);
         return value;
     }
 
@@ -39,7 +41,16 @@ public sealed class ResidentTensors : IDisposable
 
     public int Count => _copies[0].Length;
 
-    public void Load(int i, ReadOnlySpan<float> values) => values.CopyTo(Current(i).AsSpan<float>());
+    public void Load(int i, ReadOnlySpan<float> values) => _memory.Upload(values, Current(i));
+
+    /// <summary>A host copy of tensor <paramref name="i"/>.</summary>
+    public float[] Read(int i)
+    {
+        var tensor = Current(i);
+        var values = new float[tensor.ElementCount()];
+        _memory.Download<float>(tensor, values);
+        return values;
+    }
 
     public void Dispose()
     {

@@ -39,6 +39,7 @@ public sealed class Trainer : IDisposable
     private readonly IndexedDataset _dataset;
     private readonly DocumentSplit _split;
     private readonly GptSampler _sampler;
+    private readonly DeviceMemory _memory;
     private readonly ResidentTensors _weights;
     private readonly ResidentTensors _firstMoments;
     private readonly ResidentTensors _secondMoments;
@@ -61,10 +62,11 @@ public sealed class Trainer : IDisposable
         _sampler = new GptSampler(_dataset, _split.Train, options.SequenceLength, options.Seed, cursor);
 
         var shapes = _parameters.Select(p => p.Shape).ToList();
-        _weights = new ResidentTensors(shapes, options.InPlace);
-        _firstMoments = new ResidentTensors(shapes, options.InPlace);
-        _secondMoments = new ResidentTensors(shapes, options.InPlace);
-        _gradients = new ResidentTensors(shapes, options.InPlace);
+        _memory = DeviceMemory.For(ExecutionDevice.Parse(options.Device));
+        _weights = new ResidentTensors(shapes, _memory, options.InPlace);
+        _firstMoments = new ResidentTensors(shapes, _memory, options.InPlace);
+        _secondMoments = new ResidentTensors(shapes, _memory, options.InPlace);
+        _gradients = new ResidentTensors(shapes, _memory, options.InPlace);
         if (checkpoint is null)
         {
             for (var i = 0; i < _parameters.Count; i++)
@@ -169,14 +171,14 @@ public sealed class Trainer : IDisposable
         for (var i = 0; i < _parameters.Count; i++)
         {
             var p = _parameters[i];
-            Read(weights, p.Name, p.Shape, _weights.Current(i));
-            Read(optimizer, new Parameter(p.Name, p.Shape).FirstMoment, p.Shape, _firstMoments.Current(i));
-            Read(optimizer, new Parameter(p.Name, p.Shape).SecondMoment, p.Shape, _secondMoments.Current(i));
+            _weights.Load(i, Read(weights, p.Name, p.Shape));
+            _firstMoments.Load(i, Read(optimizer, new Parameter(p.Name, p.Shape).FirstMoment, p.Shape));
+            _secondMoments.Load(i, Read(optimizer, new Parameter(p.Name, p.Shape).SecondMoment, p.Shape));
         }
     }
 
-    private static void Read(SafeTensorsFile file, string name, long[] shape, OrtValue into) =>
-        file.ReadExpected(name, "F32", shape).CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(into.AsSpan<float>()));
+    private static ReadOnlySpan<float> Read(SafeTensorsFile file, string name, long[] shape) =>
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(file.ReadExpected(name, "F32", shape));
 
     /// <summary>
     /// Trains until the run's last step (or <paramref name="stopAfter"/>, or cancellation: then
@@ -310,9 +312,9 @@ public sealed class Trainer : IDisposable
         for (var i = 0; i < _parameters.Count; i++)
         {
             var p = new Parameter(_parameters[i].Name, _parameters[i].Shape);
-            weights.Add(SafeTensor.From<float>(p.Name, _weights.Current(i).AsSpan<float>(), p.Shape));
-            moments.Add(SafeTensor.From<float>(p.FirstMoment, _firstMoments.Current(i).AsSpan<float>(), p.Shape));
-            moments.Add(SafeTensor.From<float>(p.SecondMoment, _secondMoments.Current(i).AsSpan<float>(), p.Shape));
+            weights.Add(SafeTensor.From<float>(p.Name, _weights.Read(i), p.Shape));
+            moments.Add(SafeTensor.From<float>(p.FirstMoment, _firstMoments.Read(i), p.Shape));
+            moments.Add(SafeTensor.From<float>(p.SecondMoment, _secondMoments.Read(i), p.Shape));
         }
 
         var state = new CheckpointState
@@ -334,6 +336,7 @@ public sealed class Trainer : IDisposable
         _firstMoments.Dispose();
         _secondMoments.Dispose();
         _gradients.Dispose();
+        _memory.Dispose();
         (_dataset as IDisposable)?.Dispose();
     }
 }

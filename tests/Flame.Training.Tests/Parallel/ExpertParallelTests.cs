@@ -81,4 +81,17 @@ public sealed class ExpertParallelTests
         var error = Assert.ThrowsExactly<ArgumentException>(() => ExpertParallelGraphs.Build(Tiny, 3));
         StringAssert.Contains(error.Message, "divide the 8 experts");
     }
+
+    [TestMethod]
+    public void TrainingOnCudaWithoutCudaIsAClearError()
+    {
+        if (Flame.Runtime.RuntimeInfo.Probe().CudaUsable)
+        {
+            Assert.Inconclusive("this machine has a working CUDA provider");
+        }
+
+        var options = new TrainingOptions { Dataset = SyntheticCorpus.Write(Path.Combine(_folder, "data")), Steps = 1, SequenceLength = 16, Device = "cuda:0" };
+        var error = Assert.ThrowsExactly<Flame.Runtime.OrtException>(() => Trainer.Create(Path.Combine(_folder, "run"), Tiny, options));
+        StringAssert.Contains(error.Message, "flame setup cuda");
+    }
 }
