@@ -20,7 +20,7 @@ public static class BenchForwardCommand
         var batch = new Option<int>("--batch") { Description = "Sequences per forward pass.", DefaultValueFactory = _ => 4 };
         var sequence = new Option<int>("--seq") { Description = "Tokens per sequence.", DefaultValueFactory = _ => 256 };
         var runs = new Option<int>("--runs") { Description = "Timed forward passes (after one warm-up).", DefaultValueFactory = _ => 5 };
-        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var device = DeviceOption.Create();
         var command = new Command("forward", "Time ORT session creation and forward passes (tokens/s) of a model's forward graph with seeded weights.")
         {
             config, set, batch, sequence, runs, device,
@@ -34,7 +34,7 @@ public static class BenchForwardCommand
             var model = FunctionInliner.Inline(FlameMoeModel.Build(c).Model).ToByteArray();
             var built = clock.Elapsed.TotalSeconds;
             clock.Restart();
-            using var session = new InferenceSession(model, new SessionSettings { Device = ExecutionDevice.Parse(parseResult.GetValue(device)!) });
+            using var session = new InferenceSession(model, DeviceOption.Settings(parseResult, device));
             var started = clock.Elapsed.TotalSeconds;
             var ids = Enumerable.Range(0, b * s).Select(i => (long)(i * 7919 % c.VocabSize)).ToArray();
             using var input = OrtValue.FromArray(ids, b, s);

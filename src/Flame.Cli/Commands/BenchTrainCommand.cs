@@ -24,7 +24,7 @@ public static class BenchTrainCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps (after --warmup steps).", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 2 };
         var threads = new Option<int>("--threads") { Description = "Threads per operator (0: one per core).", DefaultValueFactory = _ => 0 };
-        var device = new Option<string>("--device") { Description = "cpu or cuda[:N].", DefaultValueFactory = _ => "cpu" };
+        var device = DeviceOption.Create();
         var shards = new Option<int>("--expert-shards") { Description = "Expert shards (expert parallelism; 1: the whole step as one graph).", DefaultValueFactory = _ => 1 };
         var peak = new Option<double?>("--peak-tflops") { Description = "The device's peak TFLOP/s for the compute type, to report model FLOPs utilisation (e.g. 989 for H100 bf16 dense)." };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };

@@ -37,9 +37,10 @@ public static class EvalCommand
         var shots = new Option<int?>("--shots") { Description = "Few-shot examples for every task (default: each task's FLAME-MoE setting)." };
         var maxLength = new Option<int>("--max-length") { Description = "Context window in tokens; longer prompts are cut from the left.", DefaultValueFactory = _ => 2048 };
         var limit = new Option<int?>("--limit") { Description = "Score only the first N documents of each task (for a quick look)." };
+        var device = DeviceOption.Create();
         var command = new Command("eval", "Evaluate models on zero/few-shot tasks with lm-evaluation-harness's prompts and metrics; finished cells are skipped on a re-run.")
         {
-            models, run, checkpoints, tokenizer, tasks, data, output, shots, maxLength, limit, dataset, split, sequence, windows,
+            models, run, checkpoints, tokenizer, tasks, data, output, shots, maxLength, limit, dataset, split, sequence, windows, device,
         };
         command.SetAction(parseResult =>
         {
@@ -67,7 +68,7 @@ public static class EvalCommand
                     continue;
                 }
 
-                using var session = new InferenceSession(FunctionInliner.Inline(load()).ToByteArray());
+                using var session = new InferenceSession(FunctionInliner.Inline(load()).ToByteArray(), DeviceOption.Settings(parseResult, device));
                 var scorer = new OrtLogLikelihoodScorer(session, bpe, parseResult.GetValue(maxLength));
                 if (validationPending)
                 {

@@ -21,7 +21,7 @@ public static class QuickstartCommand
         var config = new Option<string>("--config") { Description = "The MoE to train (a preset or JSON file).", DefaultValueFactory = _ => "quickstart-moe" };
         var dense = new Option<string>("--dense-config") { Description = "Its FLOP-matched dense baseline (same active parameters per token).", DefaultValueFactory = _ => "quickstart-dense" };
         var steps = new Option<int>("--steps") { Description = "Optimizer steps per model.", DefaultValueFactory = _ => 600 };
-        var device = new Option<string>("--device") { Description = "cpu or cuda[:N].", DefaultValueFactory = _ => "cpu" };
+        var device = DeviceOption.Create();
         var tasks = new Option<string?>("--task-data") { Description = "Optional: a folder of task data (docs/evaluation.md) to also evaluate zero/few-shot accuracy." };
         var traceTokens = new Option<int>("--trace-tokens") { Description = "Held-out tokens routed through every checkpoint for the traces.", DefaultValueFactory = _ => 16_384 };
         var command = new Command("quickstart", "Run the whole pipeline on the embedded demo corpus (CPU, minutes): data, tokenizer, MoE + dense training, evaluation, export, traces, analyses, report.")
@@ -53,7 +53,7 @@ public static class QuickstartCommand
                     ? ["train", "--resume", run, "--log-every", "50"]
                     : ["train", "--config", preset, "--data", dataset, "--tokenizer", tokenizer, "--run", run, "--steps", stepCount, "--seq", "128",
                         "--micro-batch", "8", "--lr", "2e-3", "--valid-every", validEvery, "--device", deviceName, "--log-every", "50"]);
-                string[] evaluation = ["eval", "--run", run, "--dataset", dataset, "--seq-len", "128", "--windows", "64", "--out", Path.Combine(run, "eval")];
+                string[] evaluation = ["eval", "--run", run, "--dataset", dataset, "--seq-len", "128", "--windows", "64", "--out", Path.Combine(run, "eval"), "--device", deviceName];
                 if (parseResult.GetValue(tasks) is { } taskData)
                 {
                     evaluation = [.. evaluation, "--data", taskData];
@@ -66,7 +66,7 @@ public static class QuickstartCommand
             var traces = Path.Combine(moe, "traces");
             pipeline.Stage("export moe", Directory.Exists(Path.Combine(moe, "export")), ["export", "--run", moe]);
             pipeline.Stage("trace moe", Directory.Exists(Path.Combine(traces, "actives")), ["trace", "--run", moe, "--dataset", dataset, "--tokens",
-                parseResult.GetValue(traceTokens).ToString(CultureInfo.InvariantCulture), "--seq-len", "128", "--out", traces]);
+                parseResult.GetValue(traceTokens).ToString(CultureInfo.InvariantCulture), "--seq-len", "128", "--out", traces, "--device", deviceName]);
             var moeConfig = Flame.ModelGraphs.Config.ModelConfigs.Load(Path.Combine(moe, RunFiles.Config));
             pipeline.Stage("analyze moe", File.Exists(Path.Combine(moe, "analysis", "report.html")), ["analyze", "--traces", traces, "--out", Path.Combine(moe, "analysis"),
                 "--experts", moeConfig.Experts.ToString(CultureInfo.InvariantCulture), "--vocab-size", moeConfig.PaddedVocab.ToString(CultureInfo.InvariantCulture), "--tokenizer", tokenizer]);

@@ -15,14 +15,15 @@ public static class ServeCommand
         var traces = new Option<DirectoryInfo?>("--traces") { Description = "A traces folder (from `flame trace`, or FLAME-MoE's released traces) for GET /v1/experts/{layer}/{expert}." };
         var concurrent = new Option<int>("--max-concurrent") { Description = "Requests computed at once.", DefaultValueFactory = _ => defaults.MaxConcurrent };
         var queued = new Option<int>("--max-queued") { Description = "Requests waiting beyond those (more get 503).", DefaultValueFactory = _ => defaults.MaxQueued };
+        var device = DeviceOption.Create();
         var command = new Command("serve", "Serve an exported model: POST /v1/completions, /v1/route, /v1/loglikelihood with expert interventions, GET /v1/experts/{layer}/{expert}, a probe page at /, /openapi.json.")
         {
-            model, host, port, traces, concurrent, queued,
+            model, host, port, traces, concurrent, queued, device,
         };
         command.SetAction(parseResult =>
         {
             var o = parseResult.InvocationConfiguration.Output;
-            using var served = ServedModel.Load(parseResult.GetValue(model)!.FullName);
+            using var served = ServedModel.Load(parseResult.GetValue(model)!.FullName, DeviceOption.Settings(parseResult, device));
             var options = new ServerOptions
             {
                 Host = parseResult.GetValue(host)!, Port = parseResult.GetValue(port), Traces = parseResult.GetValue(traces)?.FullName,

@@ -27,9 +27,10 @@ public static class TraceCommand
         var tokens = new Option<int>("--tokens") { Description = "Tokens to trace.", DefaultValueFactory = _ => 65_536 };
         var sequence = new Option<int>("--seq-len") { Description = "Tokens per sequence.", DefaultValueFactory = _ => 256 };
         var output = new Option<DirectoryInfo>("--out") { Description = "The traces folder (actives/, samples/).", Required = true };
+        var device = DeviceOption.Create();
         var command = new Command("trace", "Write routing traces (actives/iter_NNNNNNN/layer_NN.parquet, samples/samples.parquet) for `flame analyze`.")
         {
-            models, run, steps, tokenizer, input, dataset, split, tokens, sequence, output,
+            models, run, steps, tokenizer, input, dataset, split, tokens, sequence, output, device,
         };
         command.SetAction(parseResult =>
         {
@@ -66,7 +67,7 @@ public static class TraceCommand
             writer.WriteSamples(heldOut);
             foreach (var (checkpoint, source, load) in traced)
             {
-                using var session = new InferenceSession(FunctionInliner.Inline(load()).ToByteArray());
+                using var session = new InferenceSession(FunctionInliner.Inline(load()).ToByteArray(), DeviceOption.Settings(parseResult, device));
                 TraceExtractor.Extract(session, heldOut, seqLen, writer, checkpoint);
 
                 o.WriteLine($"traced {wanted:N0} tokens through {source} as {checkpoint}");

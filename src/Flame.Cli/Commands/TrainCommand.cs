@@ -35,7 +35,7 @@ public static class TrainCommand
         var aux = new Option<double>("--aux-loss-coef") { Description = "Load-balancing loss coefficient (0 turns it off).", DefaultValueFactory = _ => LossSettings.Default.LoadBalancing };
         var z = new Option<double>("--z-loss-coef") { Description = "Router z-loss coefficient.", DefaultValueFactory = _ => LossSettings.Default.ZLoss };
         var threads = new Option<int>("--threads") { Description = "Threads per operator (0: one per core).", DefaultValueFactory = _ => 0 };
-        var device = new Option<string>("--device") { Description = "cpu or cuda[:N] (with --resume: continue on this device).", DefaultValueFactory = _ => "cpu" };
+        var device = DeviceOption.Create("with --resume, continue on this device");
         var shards = new Option<int>("--expert-shards") { Description = "Expert parallelism: split each MoE layer's experts into S shards, each run in its own ORT sessions (1: the whole step as one graph).", DefaultValueFactory = _ => 1 };
         var logEvery = new Option<int>("--log-every") { Description = "Print a progress line every N steps (the CSV log has every step).", DefaultValueFactory = _ => 10 };
 

@@ -1,0 +1,44 @@
+namespace Flame.Cli.Tests;
+
+/// <summary>Every command that runs a model takes --device; CUDA on a machine without it is a clear error.</summary>
+[TestClass]
+public sealed class DeviceOptionTests
+{
+    [TestMethod]
+    [DataRow("train")]
+    [DataRow("eval")]
+    [DataRow("trace")]
+    [DataRow("serve")]
+    [DataRow("quickstart")]
+    [DataRow("bench", "train")]
+    [DataRow("bench", "forward")]
+    public void CommandsThatRunAModelTakeADevice(string command, string? subcommand = null)
+    {
+        var (exitCode, output, _) = CliRunner.Run([command, .. subcommand is null ? Array.Empty<string>() : [subcommand], "--help"]);
+        Assert.AreEqual(0, exitCode);
+        StringAssert.Contains(output, "--device");
+        StringAssert.Contains(output, "cuda:N");
+    }
+
+    [TestMethod]
+    public void CudaWithoutCudaIsAClearErrorNotAStackTrace()
+    {
+        if (Flame.Runtime.RuntimeInfo.Probe().CudaUsable)
+        {
+            Assert.Inconclusive("this machine has a working CUDA provider");
+        }
+
+        var (exitCode, _, error) = CliRunner.Run("bench", "forward", "--config", "tiny-moe", "--device", "cuda:0");
+        Assert.AreNotEqual(0, exitCode);
+        StringAssert.Contains(error, "flame setup cuda");
+        Assert.DoesNotContain("   at ", error, "no stack trace");
+    }
+
+    [TestMethod]
+    public void AnUnknownDeviceIsNamed()
+    {
+        var (exitCode, _, error) = CliRunner.Run("bench", "forward", "--config", "tiny-moe", "--device", "gpu");
+        Assert.AreNotEqual(0, exitCode);
+        StringAssert.Contains(error, "unknown device 'gpu'");
+    }
+}
