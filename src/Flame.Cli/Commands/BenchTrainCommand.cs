@@ -27,10 +27,12 @@ public static class BenchTrainCommand
         var device = DeviceOption.Create();
         var shards = new Option<int>("--expert-shards") { Description = "Expert shards (expert parallelism; 1: the whole step as one graph).", DefaultValueFactory = _ => 1 };
         var peak = new Option<double?>("--peak-tflops") { Description = "The device's peak TFLOP/s for the compute type, to report model FLOPs utilisation (e.g. 989 for H100 bf16 dense)." };
+        var precision = new Option<string>("--precision") { Description = "fp32, fp16 or bf16 matrix multiplies (bf16: CUDA only).", DefaultValueFactory = _ => "fp32" };
+        precision.AcceptOnlyFromAmong(Flame.Onnx.Transforms.Autocast.ComputeTypes);
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
         var command = new Command("train", "Time training steps (forward + backward + AdamW) of a config on random tokens: tokens/s, ms/step, peak memory.")
         {
-            config, set, batch, sequence, steps, warmup, threads, device, shards, peak, json,
+            config, set, batch, sequence, steps, warmup, threads, device, shards, precision, peak, json,
         };
         command.SetAction(parseResult =>
         {
@@ -58,6 +60,7 @@ public static class BenchTrainCommand
                     Dataset = prefix, Steps = timed + untimed, SequenceLength = s, MicroBatch = b, ValidBatches = 0, Milestones = 0,
                     CheckpointEvery = int.MaxValue, TrainFraction = 1, ValidFraction = 0, Threads = parseResult.GetValue(threads), Device = parseResult.GetValue(device)!,
                     ExpertShards = parseResult.GetValue(shards),
+                    Precision = parseResult.GetValue(precision)!,
                 };
                 using var trainer = Trainer.Create(Path.Combine(folder, "run"), c, options);
                 var built = clock.Elapsed.TotalSeconds;
@@ -71,13 +74,13 @@ public static class BenchTrainCommand
                 double? mfu = parseResult.GetValue(peak) is { } tflops ? tokensPerSecond * flopsPerToken / (tflops * 1e12) : null;
                 var result = new
                 {
-                    config = c.Name, batch = b, seq = s, steps = timed, threads = options.Threads, device = options.Device, expert_shards = options.ExpertShards,
+                    config = c.Name, batch = b, seq = s, steps = timed, threads = options.Threads, device = options.Device, expert_shards = options.ExpertShards, precision = options.Precision,
                     ms_per_step_median = median, ms_per_step_mean = measured.Average(), tokens_per_s = tokensPerSecond,
                     model_flops_per_token = flopsPerToken, mfu,
                     peak_rss_mib = process.PeakWorkingSet64 >> 20, build_s = built,
                 };
                 o.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{c.Name}, batch {b} x {s}, {options.Device}: {median:F0} ms/step median ({result.ms_per_step_mean:F0} mean) = {result.tokens_per_s:F0} tokens/s{(mfu is { } u ? $", MFU {u:P1}" : "")}; peak RSS {result.peak_rss_mib} MiB; graphs built in {built:F1} s"));
+                    $"{c.Name}, batch {b} x {s}, {options.Device}, {options.Precision}: {median:F0} ms/step median ({result.ms_per_step_mean:F0} mean) = {result.tokens_per_s:F0} tokens/s{(mfu is { } u ? $", MFU {u:P1}" : "")}; peak RSS {result.peak_rss_mib} MiB; graphs built in {built:F1} s"));
                 if (parseResult.GetValue(json) is { } path)
                 {
                     File.WriteAllText(path, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));

@@ -3,6 +3,7 @@ using Flame.ModelGraphs.Builder;
 using Flame.ModelGraphs.Config;
 using Flame.ModelGraphs.Model;
 using Flame.Onnx.Proto;
+using Flame.Onnx.Transforms;
 using Flame.Training.Losses;
 
 namespace Flame.Training.Artifacts;
@@ -20,9 +21,15 @@ public static class TrainingModel
     public const string LossScale = "loss_scale";
     public const string LazyResetGrad = GradientAccumulation.LazyResetGrad;
 
+    /// <summary>The forward (functions inlined) with its matrix multiplies in <paramref name="precision"/>; the routers' stay fp32.</summary>
+    public static ModelProto WithPrecision(ModelProto forward, string precision) => precision == "fp32"
+        ? forward
+        : Autocast.Apply(FunctionInliner.Inline(forward), Autocast.Parse(precision), value => value.EndsWith("router.weight", StringComparison.Ordinal));
+
     public static string Accumulated(string parameter) => GradientAccumulation.Accumulated(parameter);
 
-    public static ModelProto Build(ModelConfig config, LossSettings? losses = null, int opset = GraphBuilder.DefaultOpset)
+    /// <param name="precision">"fp32", or "fp16"/"bf16" for matrix multiplies in that type (<see cref="Autocast"/>; the router stays fp32).</param>
+    public static ModelProto Build(ModelConfig config, LossSettings? losses = null, int opset = GraphBuilder.DefaultOpset, string precision = "fp32")
     {
         if (config.CapacityFactor is not null)
         {
@@ -36,7 +43,7 @@ public static class TrainingModel
         eval.Graph.Output.Clear();
         eval.Graph.Output.AddRange(outputs);
 
-        var model = Differentiator.Differentiate(eval, new GradientRequest(TrainingLosses.Loss, parameters.Select(p => p.Name).ToList())
+        var model = Differentiator.Differentiate(WithPrecision(eval, precision), new GradientRequest(TrainingLosses.Loss, parameters.Select(p => p.Name).ToList())
         {
             GradientName = GradientAccumulation.Micro,
             SeedInput = LossScale,

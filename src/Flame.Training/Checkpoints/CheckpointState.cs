@@ -27,6 +27,11 @@ public sealed record CheckpointState
     /// <summary>State of every random generator the run draws from after initialisation.</summary>
     public ulong[] RandomState { get; init; } = [];
 
+    /// <summary>fp16 dynamic loss scaling: the scale and the good steps since it last changed (null without loss scaling).</summary>
+    public double? LossScale { get; init; }
+
+    public int LossScaleGoodSteps { get; init; }
+
     /// <summary>A milestone checkpoint is never pruned (FLAME-MoE keeps 10 per run).</summary>
     public bool Milestone { get; init; }
 

@@ -27,6 +27,8 @@ internal sealed class StepTensors : IDisposable
     private readonly OrtValue _stepNumber = OrtValue.Allocate<float>();
     private readonly OrtValue _gradNorm = OrtValue.Allocate<float>();
     private readonly OrtValue _clip = OrtValue.Allocate<float>();
+    private readonly OrtValue _gradScale = OrtValue.Allocate<float>();
+    private readonly OrtValue _gradsFinite = OrtValue.Allocate<bool>();
     private readonly OrtValue[] _losses = [.. LossNames.Select(_ => OrtValue.Allocate<float>())];
     private readonly OrtValue[] _loads;
 
@@ -41,6 +43,9 @@ internal sealed class StepTensors : IDisposable
     }
 
     public double GradNorm => _gradNorm.AsSpan<float>()[0];
+
+    /// <summary>Whether the last optimizer step's gradients were finite (else it changed nothing).</summary>
+    public bool GradientsFinite => _gradsFinite.AsSpan<bool>()[0];
 
     /// <summary>The inputs of a training graph this holds: input_ids, targets, loss_scale, lazy_reset_grad.</summary>
     public IReadOnlyDictionary<string, OrtValue> Inputs => new Dictionary<string, OrtValue>
@@ -76,6 +81,8 @@ internal sealed class StepTensors : IDisposable
     {
         binding.BindInput(AdamWGraph.LearningRate, _learningRate);
         binding.BindInput(AdamWGraph.Step, _stepNumber);
+        binding.BindInput(AdamWGraph.GradScale, _gradScale);
+        binding.BindOutput(AdamWGraph.GradsFinite, _gradsFinite);
         binding.BindOutput(AdamWGraph.GradNorm, _gradNorm);
         binding.BindOutput(AdamWGraph.ClipCoefficient, _clip);
     }
@@ -107,8 +114,10 @@ internal sealed class StepTensors : IDisposable
         _reset.AsSpan<bool>()[0] = reset;
     }
 
-    public void SetOptimizer(float learningRate, long step)
+    /// <param name="gradientScale">The loss scale the gradients carry (1 without loss scaling).</param>
+    public void SetOptimizer(float learningRate, long step, float gradientScale)
     {
+        _gradScale.AsSpan<float>()[0] = gradientScale;
         _learningRate.AsSpan<float>()[0] = learningRate;
         _stepNumber.AsSpan<float>()[0] = step;
     }
@@ -134,7 +143,7 @@ internal sealed class StepTensors : IDisposable
 
     public void Dispose()
     {
-        foreach (var value in new[] { _ids, _targets, _lossScale, _reset, _learningRate, _stepNumber, _gradNorm, _clip }.Concat(_losses).Concat(_loads))
+        foreach (var value in new[] { _ids, _targets, _lossScale, _reset, _learningRate, _stepNumber, _gradNorm, _clip, _gradScale, _gradsFinite }.Concat(_losses).Concat(_loads))
         {
             value.Dispose();
         }

@@ -40,6 +40,7 @@ public sealed class Trainer : IDisposable
     private readonly DocumentSplit _split;
     private readonly GptSampler _sampler;
     private readonly DeviceMemory _memory;
+    private LossScaler _scaler;
     private readonly ResidentTensors _weights;
     private readonly ResidentTensors _firstMoments;
     private readonly ResidentTensors _secondMoments;
@@ -62,6 +63,7 @@ public sealed class Trainer : IDisposable
         _sampler = new GptSampler(_dataset, _split.Train, options.SequenceLength, options.Seed, cursor);
 
         var shapes = _parameters.Select(p => p.Shape).ToList();
+        _scaler = options.Precision == "fp16" ? LossScaler.Dynamic(options.InitialLossScale) : LossScaler.Fixed;
         _memory = DeviceMemory.For(ExecutionDevice.Parse(options.Device));
         _weights = new ResidentTensors(shapes, _memory, options.InPlace);
         _firstMoments = new ResidentTensors(shapes, _memory, options.InPlace);
@@ -156,7 +158,7 @@ public sealed class Trainer : IDisposable
     private static void WriteArtifacts(string run, ModelConfig config, TrainingOptions options)
     {
         var parameters = FlameMoeModel.Build(config, new ForwardOptions(WeightsAs.Inputs)).Parameters;
-        AtomicFile.WriteAllBytes(Path.Combine(run, RunFiles.TrainingModel), TrainingModel.Build(config, options.Losses).ToByteArray());
+        AtomicFile.WriteAllBytes(Path.Combine(run, RunFiles.TrainingModel), TrainingModel.Build(config, options.Losses, precision: options.Precision).ToByteArray());
         AtomicFile.WriteAllBytes(Path.Combine(run, RunFiles.EvalModel), EvalModel.Build(config, losses: options.Losses).ToByteArray());
         var optimizer = AdamWGraph.Build(parameters.Select(p => new Parameter(p.Name, p.Shape)).ToList(), options.Optimizer);
         AtomicFile.WriteAllBytes(Path.Combine(run, RunFiles.OptimizerModel), optimizer.ToByteArray());
@@ -165,6 +167,11 @@ public sealed class Trainer : IDisposable
     private void LoadCheckpoint(LoadedCheckpoint checkpoint)
     {
         _step = checkpoint.State.Step;
+        if (checkpoint.State.LossScale is { } scale)
+        {
+            _scaler = LossScaler.Dynamic(scale, checkpoint.State.LossScaleGoodSteps);
+        }
+
         _tokens = checkpoint.State.TokensSeen;
         using var weights = checkpoint.OpenWeights();
         using var optimizer = checkpoint.OpenOptimizer();
@@ -206,14 +213,14 @@ public sealed class Trainer : IDisposable
             for (var micro = 0; micro < _options.Accumulation; micro++)
             {
                 step.LoadBatch(_sampler.NextBatch(_options.MicroBatch));
-                step.SetMicro(1.0f / _options.Accumulation, reset: micro == 0);
+                step.SetMicro((float)_scaler.Scale / _options.Accumulation, reset: micro == 0);
                 gradientStep.Run(_weights, _gradients);
                 _gradients.Swap();
                 step.AddLosses(sums, loads);
             }
 
             // The optimizer step: weights and moments in, updated copies out, then swap.
-            step.SetOptimizer((float)_schedule.LearningRate(_step + 1), _step + 1);
+            step.SetOptimizer((float)_schedule.LearningRate(_step + 1), _step + 1, (float)_scaler.Scale);
             for (var i = 0; i < _parameters.Count; i++)
             {
                 var p = new Parameter(_parameters[i].Name, _parameters[i].Shape);
@@ -230,6 +237,7 @@ public sealed class Trainer : IDisposable
             _weights.Swap();
             _firstMoments.Swap();
             _secondMoments.Swap();
+            _scaler.Update(step.GradientsFinite);   // a step with overflowing gradients changed nothing; the scale adapts
             _step++;
             var tokens = (long)_options.Accumulation * _options.MicroBatch * _options.SequenceLength;
             _tokens += tokens;
@@ -265,7 +273,7 @@ public sealed class Trainer : IDisposable
             return new WholeGraphStep(Path.Combine(_run, RunFiles.TrainingModel), settings, _parameters, step);
         }
 
-        var stages = ExpertParallelTraining.Build(_config, _options.ExpertShards, _options.Losses);
+        var stages = ExpertParallelTraining.Build(_config, _options.ExpertShards, _options.Losses, _options.Precision);
         ExpertParallelStep.WriteGraphs(stages, Path.Combine(_run, RunFiles.Stages));
         return new ExpertParallelStep(stages, _parameters, step, settings);
     }
@@ -326,6 +334,8 @@ public sealed class Trainer : IDisposable
             DataCursor = JsonSerializer.SerializeToNode(_sampler.Cursor, CheckpointState.Json),
             RandomState = [_options.Seed],
             Milestone = milestone,
+            LossScale = _scaler.IsDynamic ? _scaler.Scale : null,
+            LossScaleGoodSteps = _scaler.GoodSteps,
         };
         _store.Save(state, weights, moments);
     }

@@ -76,6 +76,15 @@ public sealed record TrainingOptions
     /// </summary>
     public int ExpertShards { get; init; } = 1;
 
+    /// <summary>
+    /// Compute precision of the matrix multiplies: "fp32", or "fp16"/"bf16" (autocast: weights,
+    /// optimizer state and everything else stay fp32; fp16 adds dynamic loss scaling).
+    /// </summary>
+    public string Precision { get; init; } = "fp32";
+
+    /// <summary>fp16 only: the dynamic loss scale to start from.</summary>
+    public double InitialLossScale { get; init; } = Optimization.LossScaler.DefaultInitialScale;
+
     [JsonIgnore]
     public double MinimumLearningRate => MinLearningRate ?? LearningRate / 10;
 
@@ -106,6 +115,9 @@ public sealed record TrainingOptions
         if (MicroBatch <= 0) errors.Add($"micro_batch must be positive (got {MicroBatch})");
         if (Accumulation <= 0) errors.Add($"accumulation must be positive (got {Accumulation})");
         if (ValidBatches < 0) errors.Add($"valid_batches must not be negative (got {ValidBatches})");
+        if (!Flame.Onnx.Transforms.Autocast.ComputeTypes.Contains(Precision)) errors.Add($"precision must be one of {string.Join(", ", Flame.Onnx.Transforms.Autocast.ComputeTypes)} (got \"{Precision}\")");
+        if (Precision == "bf16" && Device.Trim().Equals("cpu", StringComparison.OrdinalIgnoreCase)) errors.Add("precision bf16 needs --device cuda: ONNX Runtime's CPU provider has no bfloat16 MatMul (use fp16 or fp32 on the CPU)");
+        if (!(InitialLossScale >= 1)) errors.Add($"initial_loss_scale must be at least 1 (got {InitialLossScale})");
         if (ExpertShards < 1) errors.Add($"expert_shards must be at least 1 (got {ExpertShards})");
         if (!IsDevice(Device)) errors.Add($"device must be cpu, cuda or cuda:N (got \"{Device}\")");
         if (KeepLast < 1) errors.Add($"keep_last must be at least 1 (got {KeepLast})");

@@ -8,15 +8,19 @@ namespace Flame.Training.Optimization;
 /// The optimizer step as an ONNX graph (what ORT Training's optimizer_model.onnx is), for
 /// every parameter p with gradient g and moments m, v, at optimizer step t (1-based):
 /// <code>
-/// norm  = sqrt(Σ_p Σ g²)                                   (reported as grad_norm)
+/// norm  = sqrt(Σ_p Σ g²) / s                               (reported as grad_norm)
 /// c     = min(1, max_norm / (norm + 1e-6))                 (Megatron's clip coefficient)
-/// g'    = c g
+/// g'    = (c / s) g
 /// m'    = β1 m + (1 − β1) g'
 /// v'    = β2 v + (1 − β2) g'²
 /// p'    = p (1 − lr λ) − lr (m' / (1 − β1^t)) / (sqrt(v' / (1 − β2^t)) + ε)     (λ = 0 for vectors)
 /// </code>
-/// Inputs: each p, p_grad, p.exp_avg, p.exp_avg_sq, and the scalars learning_rate and step;
-/// outputs: p.updated, p.exp_avg.updated, p.exp_avg_sq.updated, grad_norm and clip_coefficient.
+/// The gradients arrive multiplied by the loss scale s (1 unless fp16 loss scaling is on). When
+/// any of them is not finite (an overflow under loss scaling, or a diverged run), nothing is
+/// updated: every output equals its input, and grads_finite is false so the loop can lower s.
+/// Inputs: each p, p_grad, p.exp_avg, p.exp_avg_sq, and the scalars learning_rate, step and
+/// grad_scale; outputs: p.updated, p.exp_avg.updated, p.exp_avg_sq.updated, grad_norm,
+/// clip_coefficient and grads_finite.
 /// </summary>
 public static class AdamWGraph
 {
@@ -24,6 +28,8 @@ public static class AdamWGraph
     public const string Step = "step";
     public const string GradNorm = "grad_norm";
     public const string ClipCoefficient = "clip_coefficient";
+    public const string GradScale = "grad_scale";
+    public const string GradsFinite = "grads_finite";
 
     public static ModelProto Build(IReadOnlyList<Parameter> parameters, AdamWSettings settings, int opset = GraphBuilder.DefaultOpset)
     {
@@ -31,17 +37,22 @@ public static class AdamWGraph
         Value Scalar(double value) => g.Constant((float)value);
         var lr = g.Input(LearningRate, DataType.Float);
         var t = g.Input(Step, DataType.Float);
+        var scale = g.Input(GradScale, DataType.Float);
 
         // Global gradient norm over every parameter.
         var gradients = parameters.Select(p => g.Input(p.Gradient, DataType.Float, p.Shape.Select(d => (Dim)d).ToArray())).ToList();
         var sumOfSquares = gradients.Select(grad => g.ReduceSum(g.Mul(grad, grad), Enumerable.Range(0, grad.Rank).Select(a => (long)a).ToArray(), keepDims: false))
             .Aggregate(g.Add);
-        var norm = g.Sqrt(sumOfSquares);
+        var scaledNorm = g.Sqrt(sumOfSquares);
+        var finite = g.Equal(g.Sub(scaledNorm, scaledNorm), Scalar(0));                 // x − x is NaN for ±inf and NaN
+        g.Output(finite, GradsFinite);
+        var norm = g.Div(scaledNorm, scale);
         g.Output(norm, GradNorm);
         var clip = settings.MaxGradNorm > 0
             ? g.Min(Scalar(1), g.Div(Scalar(settings.MaxGradNorm), g.Add(norm, Scalar(1e-6))))
             : Scalar(1);
         g.Output(clip, ClipCoefficient);
+        var gradientFactor = g.Div(clip, scale);
 
         // Bias corrections 1 − β^t and the decoupled decay factor, shared by all parameters.
         var stepSize = g.Div(lr, g.Sub(Scalar(1), g.Pow(Scalar(settings.Beta1), t)));
@@ -54,14 +65,14 @@ public static class AdamWGraph
             var weight = g.Input(p.Name, DataType.Float, shape);
             var firstMoment = g.Input(p.FirstMoment, DataType.Float, shape);
             var secondMoment = g.Input(p.SecondMoment, DataType.Float, shape);
-            var grad = g.Mul(gradient, clip);
+            var grad = g.Mul(gradient, gradientFactor);
             var m = g.Add(g.Mul(firstMoment, Scalar(settings.Beta1)), g.Mul(grad, Scalar(1 - settings.Beta1)));
             var v = g.Add(g.Mul(secondMoment, Scalar(settings.Beta2)), g.Mul(g.Mul(grad, grad), Scalar(1 - settings.Beta2)));
             var update = g.Mul(g.Div(m, g.Add(g.Sqrt(g.Div(v, correction2)), Scalar(settings.Epsilon))), stepSize);
             var decayed = p.Decays && settings.WeightDecay != 0 ? g.Mul(weight, decay) : weight;
-            g.Output(g.Sub(decayed, update), Parameter.Updated(p.Name));
-            g.Output(m, Parameter.Updated(p.FirstMoment));
-            g.Output(v, Parameter.Updated(p.SecondMoment));
+            g.Output(g.Where(finite, g.Sub(decayed, update), weight), Parameter.Updated(p.Name));
+            g.Output(g.Where(finite, m, firstMoment), Parameter.Updated(p.FirstMoment));
+            g.Output(g.Where(finite, v, secondMoment), Parameter.Updated(p.SecondMoment));
         }
 
         return g.ToModel(WeightsAs.Inputs);

@@ -28,9 +28,10 @@ public sealed record TrainingStage(ForwardStage Stage, ModelProto? Forward, Mode
 /// <summary>Builds the stages of the expert-parallel training step (see <see cref="ExpertParallelGraphs"/>).</summary>
 public static class ExpertParallelTraining
 {
-    public static IReadOnlyList<TrainingStage> Build(ModelConfig config, int shards, LossSettings? losses = null)
+    public static IReadOnlyList<TrainingStage> Build(ModelConfig config, int shards, LossSettings? losses = null, string precision = "fp32")
     {
-        var stages = ExpertParallelGraphs.Build(config, shards, (g, logits, routing) => TrainingLosses.Append(g, config, logits, routing, losses));
+        var stages = ExpertParallelGraphs.Build(config, shards, (g, logits, routing) => TrainingLosses.Append(g, config, logits, routing, losses))
+            .Select(s => s with { Model = TrainingModel.WithPrecision(s.Model, precision) }).ToList();
         var produced = stages.SelectMany(s => s.Model.Graph.Output.Select(o => o.Name)).ToHashSet();
         var result = new List<TrainingStage>();
         for (var k = 0; k < stages.Count; k++)

@@ -83,10 +83,16 @@ public sealed class TrainerTests
     }
 
     [TestMethod]
-    public void AResumedRunIsBitIdenticalToAnUninterruptedOne()
+    [DataRow("fp32")]
+    [DataRow("fp16", DisplayName = "fp16: the loss scale (halving from 2^24 in the first steps) is resumed too")]
+    public void AResumedRunIsBitIdenticalToAnUninterruptedOne(string precision)
     {
         var data = SyntheticCorpus.Write(Path.Combine(_folder, "data"));
-        var options = new TrainingOptions { Dataset = data, Steps = 6, SequenceLength = 16, MicroBatch = 2, Accumulation = 2, ValidBatches = 0, CheckpointEvery = 3 };
+        var options = new TrainingOptions
+        {
+            Dataset = data, Steps = 6, SequenceLength = 16, MicroBatch = 2, Accumulation = 2, ValidBatches = 0, CheckpointEvery = 3,
+            Precision = precision, InitialLossScale = 1 << 24,
+        };
 
         var straight = Path.Combine(_folder, "straight");
         using (var trainer = Trainer.Create(straight, Tiny, options))
@@ -105,6 +111,12 @@ public sealed class TrainerTests
         {
             Assert.AreEqual(3, trainer.Step);
             trainer.Train();
+        }
+
+        if (precision == "fp16")
+        {
+            Assert.IsLessThan(1 << 24, new CheckpointStore(straight).Load(6).State.LossScale!.Value, "the first steps overflowed and lowered the scale");
+            Assert.AreEqual(new CheckpointStore(straight).Load(6).State.LossScale, new CheckpointStore(interrupted).Load(6).State.LossScale);
         }
 
         foreach (var file in new[] { CheckpointStore.WeightsFile, CheckpointStore.OptimizerFile })

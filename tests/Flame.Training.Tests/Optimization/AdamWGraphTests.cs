@@ -12,9 +12,10 @@ public sealed class AdamWGraphTests
     private static readonly Parameter Norm = new("layers.0.mlp_norm.weight", [4]);
 
     [TestMethod]
-    [DataRow(0.05f, DisplayName = "small gradients: no clipping")]
-    [DataRow(5f, DisplayName = "large gradients: clipped to norm 1")]
-    public void MatchesAReferenceAdamW(float gradientScale)
+    [DataRow(0.05f, 1f, DisplayName = "small gradients: no clipping")]
+    [DataRow(5f, 1f, DisplayName = "large gradients: clipped to norm 1")]
+    [DataRow(5f, 1024f, DisplayName = "loss-scaled gradients: unscaled, then clipped")]
+    public void MatchesAReferenceAdamW(float gradientScale, float lossScale)
     {
         var settings = new AdamWSettings();
         var random = new Random(7);
@@ -31,11 +32,12 @@ public sealed class AdamWGraphTests
         {
             [AdamWGraph.LearningRate] = OrtValue.FromArray(new[] { lr }),
             [AdamWGraph.Step] = OrtValue.FromArray(new[] { step }),
+            [AdamWGraph.GradScale] = OrtValue.FromArray(new[] { lossScale }),
         };
         foreach (var (p, s) in state)
         {
             inputs[p.Name] = OrtValue.FromArray(s.P, p.Shape);
-            inputs[p.Gradient] = OrtValue.FromArray(s.G, p.Shape);
+            inputs[p.Gradient] = OrtValue.FromArray(s.G.Select(g => g * lossScale).ToArray(), p.Shape);
             inputs[p.FirstMoment] = OrtValue.FromArray(s.M, p.Shape);
             inputs[p.SecondMoment] = OrtValue.FromArray(s.V, p.Shape);
         }
@@ -48,6 +50,7 @@ public sealed class AdamWGraphTests
         Assert.AreEqual(norm, results[AdamWGraph.GradNorm].ToArray<float>()[0], norm * 1e-5);
         Assert.AreEqual(clip, results[AdamWGraph.ClipCoefficient].ToArray<float>()[0], 1e-6);
         Assert.AreEqual(gradientScale > 1, clip < 1, "the large case must exercise clipping");
+        Assert.IsTrue(results[AdamWGraph.GradsFinite].ToArray<bool>()[0]);
         foreach (var (p, s) in state)
         {
             var updated = results[Parameter.Updated(p.Name)].ToArray<float>();
@@ -66,6 +69,43 @@ public sealed class AdamWGraphTests
                 Assert.AreEqual(vExpected, v[i], 1e-7, $"{p.Name} v[{i}]");
                 Assert.AreEqual(pExpected, updated[i], 1e-6, $"{p.Name}[{i}]");
             }
+        }
+
+        foreach (var value in inputs.Values)
+        {
+            value.Dispose();
+        }
+    }
+
+    [TestMethod]
+    [DataRow(float.PositiveInfinity)]
+    [DataRow(float.NaN)]
+    public void ANonFiniteGradientUpdatesNothing(float bad)
+    {
+        using var session = new InferenceSession(AdamWGraph.Build([Matrix, Norm], new AdamWSettings()).ToByteArray());
+        var values = new Dictionary<string, float[]>
+        {
+            [AdamWGraph.LearningRate] = [1e-3f], [AdamWGraph.Step] = [1], [AdamWGraph.GradScale] = [65536],
+        };
+        foreach (var p in new[] { Matrix, Norm })
+        {
+            var n = (int)p.Shape.Aggregate(1L, (a, b) => a * b);
+            values[p.Name] = Enumerable.Range(0, n).Select(i => 0.1f * i).ToArray();
+            values[p.Gradient] = Enumerable.Repeat(1f, n).ToArray();
+            values[p.FirstMoment] = Enumerable.Repeat(0.01f, n).ToArray();
+            values[p.SecondMoment] = Enumerable.Repeat(0.001f, n).ToArray();
+        }
+
+        values[Norm.Gradient][2] = bad;
+        var inputs = values.ToDictionary(v => v.Key, v => OrtValue.FromArray(v.Value, v.Key == AdamWGraph.LearningRate || v.Key == AdamWGraph.Step || v.Key == AdamWGraph.GradScale ? [] : (v.Key.StartsWith(Matrix.Name) ? Matrix.Shape : Norm.Shape)));
+        using var results = session.Run(inputs);
+
+        Assert.IsFalse(results[AdamWGraph.GradsFinite].ToArray<bool>()[0]);
+        foreach (var p in new[] { Matrix, Norm })
+        {
+            CollectionAssert.AreEqual(values[p.Name], results[Parameter.Updated(p.Name)].ToArray<float>(), $"{p.Name} unchanged");
+            CollectionAssert.AreEqual(values[p.FirstMoment], results[Parameter.Updated(p.FirstMoment)].ToArray<float>());
+            CollectionAssert.AreEqual(values[p.SecondMoment], results[Parameter.Updated(p.SecondMoment)].ToArray<float>());
         }
 
         foreach (var value in inputs.Values)
