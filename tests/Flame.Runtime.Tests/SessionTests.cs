@@ -76,7 +76,11 @@ public sealed class SessionTests
         var file = session.EndProfiling();
 
         Assert.IsTrue(File.Exists(file), file);
-        StringAssert.Contains(File.ReadAllText(file), "\"name\"");
+        var operators = OrtProfile.ByOperator(file);
         File.Delete(file);
+        var add = operators.Single(o => o.Operator == "Add");
+        Assert.AreEqual(1, add.Calls);
+        Assert.AreEqual("CPUExecutionProvider", add.Provider);
+        Assert.AreEqual(1.0, operators.Sum(o => o.Share), 1e-9);
     }
 }

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using Flame.Data.Indexed;
 using Flame.ModelGraphs.Config;
+using Flame.Runtime;
 using Flame.Training.Loop;
 
 namespace Flame.Cli.Commands;
@@ -29,10 +30,11 @@ public static class BenchTrainCommand
         var peak = new Option<double?>("--peak-tflops") { Description = "The device's peak TFLOP/s for the compute type, to report model FLOPs utilisation (e.g. 989 for H100 bf16 dense)." };
         var precision = new Option<string>("--precision") { Description = "fp32, fp16 or bf16 matrix multiplies (bf16: CUDA only).", DefaultValueFactory = _ => "fp32" };
         precision.AcceptOnlyFromAmong(Flame.Onnx.Transforms.Autocast.ComputeTypes);
+        var profile = new Option<DirectoryInfo?>("--profile") { Description = "Write ORT profiles of the steps here and print the operators that take the time." };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
         var command = new Command("train", "Time training steps (forward + backward + AdamW) of a config on random tokens: tokens/s, ms/step, peak memory.")
         {
-            config, set, batch, sequence, steps, warmup, threads, device, shards, precision, peak, json,
+            config, set, batch, sequence, steps, warmup, threads, device, shards, precision, peak, profile, json,
         };
         command.SetAction(parseResult =>
         {
@@ -61,6 +63,7 @@ public static class BenchTrainCommand
                     CheckpointEvery = int.MaxValue, TrainFraction = 1, ValidFraction = 0, Threads = parseResult.GetValue(threads), Device = parseResult.GetValue(device)!,
                     ExpertShards = parseResult.GetValue(shards),
                     Precision = parseResult.GetValue(precision)!,
+                    ProfilePrefix = parseResult.GetValue(profile) is { } profileFolder ? Path.Combine(Directory.CreateDirectory(profileFolder.FullName).FullName, c.Name) : null,
                 };
                 using var trainer = Trainer.Create(Path.Combine(folder, "run"), c, options);
                 var built = clock.Elapsed.TotalSeconds;
@@ -81,6 +84,12 @@ public static class BenchTrainCommand
                 };
                 o.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{c.Name}, batch {b} x {s}, {options.Device}, {options.Precision}: {median:F0} ms/step median ({result.ms_per_step_mean:F0} mean) = {result.tokens_per_s:F0} tokens/s{(mfu is { } u ? $", MFU {u:P1}" : "")}; peak RSS {result.peak_rss_mib} MiB; graphs built in {built:F1} s"));
+                if (trainer.ProfileFiles.Count > 0)
+                {
+                    o.WriteLine($"profiles (warm-up steps included): {string.Join(", ", trainer.ProfileFiles)}");
+                    ProfileReport.Write(o, OrtProfile.ByOperator([.. trainer.ProfileFiles]));
+                }
+
                 if (parseResult.GetValue(json) is { } path)
                 {
                     File.WriteAllText(path, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));

@@ -8,4 +8,7 @@ namespace Flame.Training.Loop;
 internal interface IGradientStep : IDisposable
 {
     void Run(ResidentTensors weights, ResidentTensors gradients);
+
+    /// <summary>Ends profiling in every session (when profiling) and returns their profile files.</summary>
+    IReadOnlyList<string> EndProfiling();
 }

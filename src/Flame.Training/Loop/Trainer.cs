@@ -194,11 +194,12 @@ public sealed class Trainer : IDisposable
     public StepReport? Train(IProgress<StepReport>? progress = null, long? stopAfter = null, CancellationToken cancellation = default)
     {
         var settings = new SessionSettings { IntraOpThreads = _options.Threads, Device = ExecutionDevice.Parse(_options.Device) };
-        using var optimizer = new InferenceSession(Path.Combine(_run, RunFiles.OptimizerModel), settings);
+        SessionSettings Profiled(string session) => _options.ProfilePrefix is { } prefix ? settings with { ProfilingPrefix = $"{prefix}-{session}" } : settings;   // ORT names profiles by the second: one prefix per session
+        using var optimizer = new InferenceSession(Path.Combine(_run, RunFiles.OptimizerModel), Profiled("optimizer"));
         using var evaluation = new InferenceSession(Path.Combine(_run, RunFiles.EvalModel), settings);
         using var log = new TrainingLog(RunFiles.TrainLog(_run), _moeLayers, _step);
         using var step = new StepTensors(_options, _config, _moeLayers);
-        using var gradientStep = CreateGradientStep(settings, step);
+        using var gradientStep = CreateGradientStep(Profiled("gradient"), step);
         using var optimizerBinding = optimizer.CreateIoBinding();
         step.BindOptimizer(optimizerBinding);
 
@@ -262,8 +263,16 @@ public sealed class Trainer : IDisposable
             }
         }
 
+        if (_options.ProfilePrefix is not null)
+        {
+            ProfileFiles = [.. gradientStep.EndProfiling(), optimizer.EndProfiling()];
+        }
+
         return report;
     }
+
+    /// <summary>With <see cref="TrainingOptions.ProfilePrefix"/>: the ORT profiles the last <see cref="Train"/> wrote (gradient step and optimizer sessions).</summary>
+    public IReadOnlyList<string> ProfileFiles { get; private set; } = [];
 
     // With experts sharded, the stages' graphs are built here (and written to stages/ for inspection): they are cheap to build and follow the shard count.
     private IGradientStep CreateGradientStep(SessionSettings settings, StepTensors step)

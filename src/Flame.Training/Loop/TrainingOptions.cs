@@ -85,6 +85,10 @@ public sealed record TrainingOptions
     /// <summary>fp16 only: the dynamic loss scale to start from.</summary>
     public double InitialLossScale { get; init; } = Optimization.LossScaler.DefaultInitialScale;
 
+    /// <summary>When set, every session of the run writes an ORT profile starting with this prefix (not saved in run.json).</summary>
+    [JsonIgnore]
+    public string? ProfilePrefix { get; init; }
+
     [JsonIgnore]
     public double MinimumLearningRate => MinLearningRate ?? LearningRate / 10;
 

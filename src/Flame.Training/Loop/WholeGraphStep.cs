@@ -32,6 +32,8 @@ internal sealed class WholeGraphStep : IGradientStep
         _binding.Run();
     }
 
+    public IReadOnlyList<string> EndProfiling() => _session.Settings.ProfilingPrefix is null ? [] : [_session.EndProfiling()];
+
     public void Dispose()
     {
         _binding.Dispose();

@@ -32,6 +32,11 @@ internal sealed class ExpertParallelStep : IGradientStep
         foreach (var stage in stages)
         {
             var stageSettings = stage.Stage.IsExpertShard && shardSettings is not null ? shardSettings(stage.Stage.Shard) : settings;
+            if (stageSettings.ProfilingPrefix is { } prefix)
+            {
+                stageSettings = stageSettings with { ProfilingPrefix = $"{prefix}-{stage.Stage.Name}" };   // one file per session
+            }
+
             var memory = stageSettings.Device.IsCuda ? OrtMemoryInfo.Cuda(stageSettings.Device.DeviceId) : OrtMemoryInfo.Cpu();
             _stages.Add(new Sessions(stage,
                 stage.Forward is null ? null : new InferenceSession(stage.Forward.ToByteArray(), stageSettings),
@@ -142,6 +147,9 @@ internal sealed class ExpertParallelStep : IGradientStep
         owned.Add(view);
         return view;
     }
+
+    public IReadOnlyList<string> EndProfiling() =>
+        [.. _stages.SelectMany(s => new[] { s.Forward, s.Backward }).OfType<InferenceSession>().Where(s => s.Settings.ProfilingPrefix is not null).Select(s => s.EndProfiling())];
 
     public void Dispose()
     {
