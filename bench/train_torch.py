@@ -70,19 +70,23 @@ class FlameMoe(torch.nn.Module):
         self.register_buffer("cos", angles.cos(), persistent=False)
         self.register_buffer("sin", angles.sin(), persistent=False)
 
-    def attention(self, x, layer):
+    def attention(self, x, layer, past=None):
+        """past: this layer's cached (keys, values) of earlier positions, or None; returns the output and the extended cache."""
         b, s, h = x.shape
         heads = self.c["heads"]
         d = h // heads
+        offset = 0 if past is None else past[0].shape[2]
         q, k, v = (x @ layer["qkv"]).split(h, dim=-1)
         q, k, v = (t.view(b, s, heads, d).transpose(1, 2) for t in (q, k, v))
-        cos, sin = self.cos[:s], self.sin[:s]
+        cos, sin = self.cos[offset:offset + s], self.sin[offset:offset + s]
         rotate = lambda t: torch.cat([-t[..., d // 2:], t[..., :d // 2]], dim=-1)
         q, k = q * cos + rotate(q) * sin, k * cos + rotate(k) * sin
+        if past is not None:
+            k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
         scores = (q @ k.transpose(-1, -2)) / math.sqrt(d)
-        mask = torch.ones(s, s, dtype=torch.bool, device=x.device).triu(1)
+        mask = torch.ones(s, offset + s, dtype=torch.bool, device=x.device).triu(1 + offset)
         y = scores.masked_fill(mask, float("-inf")).softmax(-1) @ v
-        return y.transpose(1, 2).reshape(b, s, h) @ layer["out"]
+        return y.transpose(1, 2).reshape(b, s, h) @ layer["out"], (k, v)
 
     def moe(self, x, layer, routing):
         c = self.c
@@ -108,19 +112,22 @@ class FlameMoe(torch.nn.Module):
             out = out + swiglu(tokens, layer["shared_fc1"], layer["shared_fc2"])
         return out.view_as(x)
 
-    def forward(self, ids):
+    def forward(self, ids, past=None):
+        """Logits, the routing of each MoE layer, and the KV cache extended by these positions (past: one per layer, or None)."""
         x = self.embed[ids]
-        routing = []
+        routing, present = [], []
         eps = self.c["norm_eps"]
-        for layer in self.layers:
-            x = x + self.attention(rms_norm(x, layer["attn_norm"], eps), layer)
+        for i, layer in enumerate(self.layers):
+            attended, cache = self.attention(rms_norm(x, layer["attn_norm"], eps), layer, None if past is None else past[i])
+            x = x + attended
+            present.append(cache)
             normed = rms_norm(x, layer["mlp_norm"], eps)
             x = x + (self.moe(normed, layer, routing) if "router" in layer else swiglu(normed, layer["fc1"], layer["fc2"]))
-        return rms_norm(x, self.final_norm, eps) @ self.lm_head, routing
+        return rms_norm(x, self.final_norm, eps) @ self.lm_head, routing, present
 
 
 def loss_of(model, ids, targets):
-    logits, routing = model(ids)
+    logits, routing, _ = model(ids)
     loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
     experts, k = model.c["experts"], model.c["top_k"]
     for router_logits, indices in routing:
@@ -153,16 +160,16 @@ def main():
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}],
                                   lr=3e-4, betas=(0.9, 0.999), eps=1e-8)
     step_loss = loss_of
-    if a.compile:
-        try:
-            step_loss = torch.compile(loss_of)
-        except Exception as e:  # noqa: BLE001 - report and go on eager
-            print(f"torch.compile unavailable ({e}); running eager")
+    compiled = False
+    if a.compile and hasattr(torch, "compile"):
+        step_loss, compiled = torch.compile(loss_of), True
+    elif a.compile:
+        print(f"torch {torch.__version__} has no torch.compile; running eager")
 
-    def step():
+    def step(loss_fn):
         window = torch.randint(0, c["vocab_size"], (a.batch, a.seq + 1), device=a.device)
         with torch.autocast(device_type=a.device.split(":")[0], dtype=torch.bfloat16, enabled=a.dtype == "bf16"):
-            loss = step_loss(model, window[:, :-1], window[:, 1:])
+            loss = loss_fn(model, window[:, :-1], window[:, 1:])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -171,21 +178,28 @@ def main():
             torch.cuda.synchronize()
 
     for _ in range(a.warmup):
-        step()
+        try:
+            step(step_loss)
+        except Exception as e:  # noqa: BLE001 - torch.compile fails lazily, at the first call: report it and go on eager
+            if not compiled:
+                raise
+            print(f"torch.compile failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); running eager")
+            step_loss, compiled = loss_of, False
+            step(step_loss)
     times = []
     for _ in range(a.steps):
         start = time.perf_counter()
-        step()
+        step(step_loss)
         times.append(time.perf_counter() - start)
 
     median = statistics.median(times)
     peak = torch.cuda.max_memory_allocated() >> 20 if a.device.startswith("cuda") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10
     result = {
         "config": c["name"], "batch": a.batch, "seq": a.seq, "steps": a.steps, "threads": a.threads, "device": a.device, "dtype": a.dtype,
-        "compiled": a.compile, "torch": torch.__version__, "ms_per_step_median": median * 1000, "ms_per_step_mean": statistics.mean(times) * 1000,
+        "compiled": compiled, "torch": torch.__version__, "ms_per_step_median": median * 1000, "ms_per_step_mean": statistics.mean(times) * 1000,
         "tokens_per_s": a.batch * a.seq / median, "peak_memory_mib": peak,
     }
-    print(f"{c['name']}, batch {a.batch} x {a.seq}, {a.device} {a.dtype}, torch {torch.__version__}: {median * 1000:.0f} ms/step median "
+    print(f"{c['name']}, batch {a.batch} x {a.seq}, {a.device} {a.dtype}{' compiled' if compiled else ''}, torch {torch.__version__}: {median * 1000:.0f} ms/step median "
           f"= {result['tokens_per_s']:.0f} tokens/s; peak {'GPU memory' if a.device.startswith('cuda') else 'RSS'} {peak} MiB")
     if a.json:
         with open(a.json, "w") as f:

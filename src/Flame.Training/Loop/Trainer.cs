@@ -160,7 +160,7 @@ public sealed class Trainer : IDisposable
         var parameters = FlameMoeModel.Build(config, new ForwardOptions(WeightsAs.Inputs)).Parameters;
         AtomicFile.WriteAllBytes(Path.Combine(run, RunFiles.TrainingModel), TrainingModel.Build(config, options.Losses, precision: options.Precision).ToByteArray());
         AtomicFile.WriteAllBytes(Path.Combine(run, RunFiles.EvalModel), EvalModel.Build(config, losses: options.Losses).ToByteArray());
-        var optimizer = AdamWGraph.Build(parameters.Select(p => new Parameter(p.Name, p.Shape)).ToList(), options.Optimizer);
+        var optimizer = AdamWGraph.Build(parameters.Select(p => new Parameter(p.Name, p.Shape)).ToList(), options.Optimizer, skipNonFinite: options.Precision == "fp16");
         AtomicFile.WriteAllBytes(Path.Combine(run, RunFiles.OptimizerModel), optimizer.ToByteArray());
     }
 

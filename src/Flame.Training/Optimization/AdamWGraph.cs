@@ -15,9 +15,10 @@ namespace Flame.Training.Optimization;
 /// v'    = β2 v + (1 − β2) g'²
 /// p'    = p (1 − lr λ) − lr (m' / (1 − β1^t)) / (sqrt(v' / (1 − β2^t)) + ε)     (λ = 0 for vectors)
 /// </code>
-/// The gradients arrive multiplied by the loss scale s (1 unless fp16 loss scaling is on). When
-/// any of them is not finite (an overflow under loss scaling, or a diverged run), nothing is
-/// updated: every output equals its input, and grads_finite is false so the loop can lower s.
+/// The gradients arrive multiplied by the loss scale s (1 unless fp16 loss scaling is on);
+/// grads_finite says whether all of them are finite. With <c>skipNonFinite</c> (loss scaling:
+/// an overflow is expected now and then) a step whose gradients are not all finite updates
+/// nothing: every output equals its input, at the cost of a select per tensor.
 /// Inputs: each p, p_grad, p.exp_avg, p.exp_avg_sq, and the scalars learning_rate, step and
 /// grad_scale; outputs: p.updated, p.exp_avg.updated, p.exp_avg_sq.updated, grad_norm,
 /// clip_coefficient and grads_finite.
@@ -31,7 +32,7 @@ public static class AdamWGraph
     public const string GradScale = "grad_scale";
     public const string GradsFinite = "grads_finite";
 
-    public static ModelProto Build(IReadOnlyList<Parameter> parameters, AdamWSettings settings, int opset = GraphBuilder.DefaultOpset)
+    public static ModelProto Build(IReadOnlyList<Parameter> parameters, AdamWSettings settings, int opset = GraphBuilder.DefaultOpset, bool skipNonFinite = false)
     {
         var g = new GraphBuilder("adamw_step", opset);
         Value Scalar(double value) => g.Constant((float)value);
@@ -70,9 +71,10 @@ public static class AdamWGraph
             var v = g.Add(g.Mul(secondMoment, Scalar(settings.Beta2)), g.Mul(g.Mul(grad, grad), Scalar(1 - settings.Beta2)));
             var update = g.Mul(g.Div(m, g.Add(g.Sqrt(g.Div(v, correction2)), Scalar(settings.Epsilon))), stepSize);
             var decayed = p.Decays && settings.WeightDecay != 0 ? g.Mul(weight, decay) : weight;
-            g.Output(g.Where(finite, g.Sub(decayed, update), weight), Parameter.Updated(p.Name));
-            g.Output(g.Where(finite, m, firstMoment), Parameter.Updated(p.FirstMoment));
-            g.Output(g.Where(finite, v, secondMoment), Parameter.Updated(p.SecondMoment));
+            Value Kept(Value updated, Value old) => skipNonFinite ? g.Where(finite, updated, old) : updated;
+            g.Output(Kept(g.Sub(decayed, update), weight), Parameter.Updated(p.Name));
+            g.Output(Kept(m, firstMoment), Parameter.Updated(p.FirstMoment));
+            g.Output(Kept(v, secondMoment), Parameter.Updated(p.SecondMoment));
         }
 
         return g.ToModel(WeightsAs.Inputs);
