@@ -38,6 +38,13 @@ measure() {
   printf '%-34s rc=%-3s %4ss  peak GPU memory %6s MiB  %s\n' "$name" "$rc" "$((SECONDS - start))" "${peak_mib:-?}" "$(grep -v '^\s' "$out/$name.log" | tail -1)"
 }
 
+# Smoke first (seconds each): does every path run on this device before the long measurements?
+for precision in "${precisions[@]}" fp16; do
+  measure "smoke-train-$precision" "$flame" bench train --config tiny-moe --batch 2 --seq 64 --steps 2 --warmup 1 --device "$device" --precision "$precision"
+done
+measure "smoke-train-expert-shards" "$flame" bench train --config tiny-moe --batch 2 --seq 64 --steps 2 --warmup 1 --device "$device" --expert-shards 2
+measure "smoke-forward-decode" "$flame" bench forward --config tiny-moe --batch 2 --seq 64 --runs 2 --decode 8 --device "$device"
+
 for config in "${configs[@]}"; do
   for precision in "${precisions[@]}"; do
     tflops=$peak; [[ $precision == fp32 ]] && tflops=$((peak / 2))
