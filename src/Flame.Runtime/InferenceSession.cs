@@ -13,7 +13,7 @@ namespace Flame.Runtime;
 /// </code>
 /// A session may be run from several threads at once; dispose it when done.
 /// </summary>
-public sealed unsafe class InferenceSession : IDisposable
+public sealed unsafe class InferenceSession : IModelRunner
 {
     /// <summary>Loads a model from its serialized bytes.</summary>
     /// <exception cref="OrtException">the bytes are not a valid model, or ORT cannot run it; ORT's message says why.</exception>

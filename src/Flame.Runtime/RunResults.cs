@@ -5,7 +5,8 @@ public sealed class RunResults : IDisposable
 {
     private readonly Dictionary<string, OrtValue> _byName;
 
-    internal RunResults(IReadOnlyList<string> names, IReadOnlyList<OrtValue> values)
+    /// <summary>Results made of <paramref name="values"/>, which they now own.</summary>
+    public RunResults(IReadOnlyList<string> names, IReadOnlyList<OrtValue> values)
     {
         Names = names;
         Values = values;

@@ -59,6 +59,13 @@ public sealed class EvalCommandTests
             Assert.IsTrue(csv.Any(l => l.StartsWith("iter_0000200,200,boolq,", StringComparison.Ordinal)));
             StringAssert.Contains(File.ReadAllText(Path.Combine(output, "summary.md")), "| task | metric | iter_0000100 | iter_0000200 |");
 
+            // With the experts in two shards: the same accuracies (log-likelihoods agree to rounding; the choices do not move).
+            var sharded = CliRunner.Run("eval", "--run", run, "--tasks", "piqa,boolq", "--data", Path.Combine(AppContext.BaseDirectory, "Fixtures"), "--out", output + "-sharded", "--shots", "0", "--expert-shards", "2");
+            Assert.AreEqual(0, sharded.ExitCode, sharded.Error);
+            static string[] Accuracies(string folder) => [.. File.ReadAllLines(Path.Combine(folder, "results.csv")).Where(l => l.Contains(",acc,", StringComparison.Ordinal)).Order()];
+            Assert.HasCount(4, Accuracies(output), "acc of two tasks at two checkpoints");
+            CollectionAssert.AreEqual(Accuracies(output), Accuracies(output + "-sharded"));
+
             var unknown = CliRunner.Run("eval", "--run", run, "--checkpoints", "iter_0000300", "--tasks", "piqa", "--data", Path.Combine(AppContext.BaseDirectory, "Fixtures"), "--out", output);
             Assert.AreEqual(1, unknown.ExitCode);
             StringAssert.Contains(unknown.Error, "iter_0000100, iter_0000200");

@@ -67,6 +67,15 @@ public sealed class TraceCommandTests
             Assert.AreEqual(0, result.ExitCode, result.Error);
             StringAssert.Contains(result.Output, "traced 256 tokens through iter_0000010 as iter_0000010");
             Assert.IsTrue(File.Exists(Path.Combine(traces, "actives", "iter_0000020", "layer_02.parquet")));
+
+            // The same checkpoints with their experts in two shards (ExpertParallelTests checks the numbers).
+            var sharded = CliRunner.Run("trace", "--run", run, "--dataset", prefix, "--tokens", "256", "--seq-len", "32", "--out", Path.Combine(run, "traces-sharded"), "--expert-shards", "2");
+            Assert.AreEqual(0, sharded.ExitCode, sharded.Error);
+            Assert.IsTrue(File.Exists(Path.Combine(run, "traces-sharded", "actives", "iter_0000020", "layer_02.parquet")));
+
+            var refused = CliRunner.Run("trace", "--model", Path.Combine(run, "none.onnx"), "--dataset", prefix, "--out", Path.Combine(run, "t3"), "--expert-shards", "2");
+            Assert.AreNotEqual(0, refused.ExitCode);
+            StringAssert.Contains(refused.Error, "--expert-shards applies to the checkpoints of a --run");
         }
         finally
         {

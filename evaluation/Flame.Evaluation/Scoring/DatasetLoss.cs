@@ -12,7 +12,7 @@ namespace Flame.Evaluation.Scoring;
 /// </summary>
 public static class DatasetLoss
 {
-    public static TaskResult Evaluate(InferenceSession model, IndexedDataset dataset, IReadOnlyList<int> documents, int sequenceLength,
+    public static TaskResult Evaluate(IModelRunner model, IndexedDataset dataset, IReadOnlyList<int> documents, int sequenceLength,
         int maxWindows, int batchSize = 4, ulong seed = 1234, IProgress<int>? progress = null)
     {
         var sampler = new GptSampler(dataset, documents, sequenceLength, seed);

@@ -14,7 +14,7 @@ namespace Flame.Evaluation.Scoring;
 /// </list>
 /// Requests are batched by length (longest first, right-padded: a causal model's earlier positions never see the padding).
 /// </summary>
-public sealed class OrtLogLikelihoodScorer(InferenceSession model, ITokenizer tokenizer, int maxLength, int batchSize = 8) : ILogLikelihoodScorer
+public sealed class OrtLogLikelihoodScorer(IModelRunner model, ITokenizer tokenizer, int maxLength, int batchSize = 8) : ILogLikelihoodScorer
 {
     public const string InputName = "input_ids";
     public const string OutputName = "logits";

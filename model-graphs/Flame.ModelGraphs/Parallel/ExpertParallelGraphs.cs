@@ -38,6 +38,10 @@ public static class ExpertParallelGraphs
 
     public static string MoeRouted(int layer, int shard) => $"moe_routed.{layer}.{shard}";
 
+    /// <summary>Whether <paramref name="name"/> is one of the tensors between stages that the whole graph does not have.</summary>
+    public static bool IsBoundary(string name) => name.StartsWith("moe_tokens.", StringComparison.Ordinal)
+        || name.StartsWith("moe_residual.", StringComparison.Ordinal) || name.StartsWith("moe_routed.", StringComparison.Ordinal);
+
     /// <summary>What the last stage adds after the logits (the training losses): it gets the logits and, as inputs of the last stage, every MoE layer's router logits and top-k indices.</summary>
     public delegate void Tail(GraphBuilder g, Value logits, IReadOnlyList<(int Layer, Value RouterLogits, Value TopKIndices)> routing);
 

@@ -12,7 +12,7 @@ namespace Flame.Analysis.Traces;
 public static class TraceExtractor
 {
     /// <summary>Traces <paramref name="tokens"/> cut into sequences of <paramref name="sequenceLength"/> (the remainder is dropped) into one checkpoint's files.</summary>
-    public static void Extract(InferenceSession session, ReadOnlySpan<int> tokens, int sequenceLength, TraceWriter writer, string checkpoint, int batchSize = 4)
+    public static void Extract(IModelRunner session, ReadOnlySpan<int> tokens, int sequenceLength, TraceWriter writer, string checkpoint, int batchSize = 4)
     {
         var layers = session.Outputs.Select(o => o.Name).Where(n => n.StartsWith("topk_indices.", StringComparison.Ordinal))
             .Select(n => int.Parse(n["topk_indices.".Length..], System.Globalization.CultureInfo.InvariantCulture)).Order().ToList();

@@ -4,9 +4,7 @@ using Flame.Data.Tokenization;
 using Flame.Evaluation.Results;
 using Flame.Evaluation.Scoring;
 using Flame.Evaluation.Tasks;
-using Flame.Onnx.Transforms;
 using Flame.Runtime;
-using Google.Protobuf;
 
 namespace Flame.Cli.Commands;
 
@@ -38,15 +36,18 @@ public static class EvalCommand
         var maxLength = new Option<int>("--max-length") { Description = "Context window in tokens; longer prompts are cut from the left.", DefaultValueFactory = _ => 2048 };
         var limit = new Option<int?>("--limit") { Description = "Score only the first N documents of each task (for a quick look)." };
         var device = DeviceOption.Create();
+        var shards = ModelRunners.ShardsOption();
         var command = new Command("eval", "Evaluate models on zero/few-shot tasks with lm-evaluation-harness's prompts and metrics; finished cells are skipped on a re-run.")
         {
-            models, run, checkpoints, tokenizer, tasks, data, output, shots, maxLength, limit, dataset, split, sequence, windows, device,
+            models, run, checkpoints, tokenizer, tasks, data, output, shots, maxLength, limit, dataset, split, sequence, windows, device, shards,
         };
         command.SetAction(parseResult =>
         {
             var o = parseResult.InvocationConfiguration.Output;
             var runFolder = parseResult.GetValue(run)?.FullName;
-            var evaluated = EvaluatedModels(parseResult.GetValue(models) ?? [], runFolder, parseResult.GetValue(checkpoints)!);
+            var files = parseResult.GetValue(models) ?? [];
+            ModelRunners.CheckShardable(parseResult.GetValue(shards), files.Length);
+            var evaluated = EvaluatedModels(files, runFolder, parseResult.GetValue(checkpoints)!, DeviceOption.Settings(parseResult, device), parseResult.GetValue(shards));
             var bpe = TokenizerFiles.Load(parseResult.GetValue(tokenizer) ?? (runFolder is not null ? Path.Combine(runFolder, "tokenizer.json")
                 : throw new ArgumentException("--tokenizer is required unless --run names a run with its tokenizer.json")));
             var dataRoot = parseResult.GetValue(data)?.FullName;
@@ -58,7 +59,7 @@ public static class EvalCommand
                 throw new ArgumentException("nothing to evaluate: give --data (task files) and/or --dataset (an indexed dataset for validation loss)");
             }
             var store = new EvaluationStore(parseResult.GetValue(output)!.FullName);
-            foreach (var (name, index, load) in evaluated)
+            foreach (var (name, index, open) in evaluated)
             {
                 var pending = selected.Where(t => !store.Has(name, t.Name)).ToList();
                 var validationPending = validation is not null && !store.Has(name, "validation");
@@ -68,14 +69,14 @@ public static class EvalCommand
                     continue;
                 }
 
-                using var session = new InferenceSession(FunctionInliner.Inline(load()).ToByteArray(), DeviceOption.Settings(parseResult, device));
-                var scorer = new OrtLogLikelihoodScorer(session, bpe, parseResult.GetValue(maxLength));
+                using var model = open();
+                var scorer = new OrtLogLikelihoodScorer(model, bpe, parseResult.GetValue(maxLength));
                 if (validationPending)
                 {
                     using var indexed = Flame.Data.Indexed.IndexedDataset.Open(validation!);
                     var (train, valid) = Flame.Data.Sampling.DocumentSplit.Parse(parseResult.GetValue(split)!);
                     var documents = Flame.Data.Sampling.DocumentSplit.Create(indexed.Count, train: train, valid: valid).Valid;
-                    var loss = DatasetLoss.Evaluate(session, indexed, documents, parseResult.GetValue(sequence), parseResult.GetValue(windows));
+                    var loss = DatasetLoss.Evaluate(model, indexed, documents, parseResult.GetValue(sequence), parseResult.GetValue(windows));
                     store.Save(new EvaluationCell(name, index, loss));
                     o.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"  {name} / validation: loss {loss.Metrics["loss"].Value:F4} ± {loss.Metrics["loss"].StandardError:F4}, perplexity {loss.Metrics["perplexity"].Value:F2} ({loss.Documents} windows)"));
@@ -109,9 +110,9 @@ public static class EvalCommand
     }
 
     /// <summary>What to evaluate, in order: model files (steps 0, 1, ...), then a run's checkpoints (their steps).</summary>
-    private static List<(string Name, long Step, Func<Flame.Onnx.Proto.ModelProto> Load)> EvaluatedModels(FileInfo[] files, string? run, string checkpoints)
+    private static List<(string Name, long Step, Func<IModelRunner> Open)> EvaluatedModels(FileInfo[] files, string? run, string checkpoints, SessionSettings settings, int shards)
     {
-        var models = files.Select((f, i) => (Path.GetFileNameWithoutExtension(f.Name), (long)i, (Func<Flame.Onnx.Proto.ModelProto>)(() => Flame.Onnx.Models.OnnxModelFile.Load(f.FullName)))).ToList();
+        var models = files.Select((f, i) => (Path.GetFileNameWithoutExtension(f.Name), (long)i, ModelRunners.FromFile(f.FullName, settings))).ToList();
         if (run is not null)
         {
             var store = new Flame.Training.Checkpoints.CheckpointStore(run);
@@ -126,8 +127,7 @@ public static class EvalCommand
                     ? step
                     : throw new ArgumentException($"checkpoint '{c}' is not in {store.Folder}; it has {string.Join(", ", steps.Select(Flame.Training.Checkpoints.CheckpointStore.NameOf))}"))
                 .ToList();
-            models.AddRange(wanted.Select(step => (Flame.Training.Checkpoints.CheckpointStore.NameOf(step), step,
-                (Func<Flame.Onnx.Proto.ModelProto>)(() => Flame.Training.Checkpoints.CheckpointForward.Build(store.Load(step))))));
+            models.AddRange(wanted.Select(step => (Flame.Training.Checkpoints.CheckpointStore.NameOf(step), step, ModelRunners.FromCheckpoint(store, step, settings, shards))));
         }
 
         return models.Count > 0 ? models : throw new ArgumentException("nothing to evaluate: give --model files and/or --run");

@@ -1,10 +1,7 @@
 using System.CommandLine;
 using Flame.Analysis.Traces;
 using Flame.Data.Tokenization;
-using Flame.Onnx.Models;
-using Flame.Onnx.Transforms;
 using Flame.Runtime;
-using Google.Protobuf;
 
 namespace Flame.Cli.Commands;
 
@@ -28,9 +25,10 @@ public static class TraceCommand
         var sequence = new Option<int>("--seq-len") { Description = "Tokens per sequence.", DefaultValueFactory = _ => 256 };
         var output = new Option<DirectoryInfo>("--out") { Description = "The traces folder (actives/, samples/).", Required = true };
         var device = DeviceOption.Create();
+        var shards = ModelRunners.ShardsOption();
         var command = new Command("trace", "Write routing traces (actives/iter_NNNNNNN/layer_NN.parquet, samples/samples.parquet) for `flame analyze`.")
         {
-            models, run, steps, tokenizer, input, dataset, split, tokens, sequence, output, device,
+            models, run, steps, tokenizer, input, dataset, split, tokens, sequence, output, device, shards,
         };
         command.SetAction(parseResult =>
         {
@@ -39,13 +37,16 @@ public static class TraceCommand
             var stepValues = parseResult.GetValue(steps) is { Length: > 0 } given
                 ? given.Length == files.Length ? given : throw new ArgumentException($"--step gives {given.Length} steps for {files.Length} models")
                 : files.Select((_, i) => (long)i + 1).ToArray();
-            var traced = files.Select((f, i) => ($"iter_{stepValues[i]:D7}", f.Name, (Func<Flame.Onnx.Proto.ModelProto>)(() => OnnxModelFile.Load(f.FullName)))).ToList();
+            var settings = DeviceOption.Settings(parseResult, device);
+            var shardCount = parseResult.GetValue(shards);
+            ModelRunners.CheckShardable(shardCount, files.Length);
+            var traced = files.Select((f, i) => ($"iter_{stepValues[i]:D7}", f.Name, ModelRunners.FromFile(f.FullName, settings))).ToList();
             var runFolder = parseResult.GetValue(run)?.FullName;
             if (runFolder is not null)
             {
                 var store = new Flame.Training.Checkpoints.CheckpointStore(runFolder);
                 traced.AddRange(store.Steps().Select(step => (Flame.Training.Checkpoints.CheckpointStore.NameOf(step), Flame.Training.Checkpoints.CheckpointStore.NameOf(step),
-                    (Func<Flame.Onnx.Proto.ModelProto>)(() => Flame.Training.Checkpoints.CheckpointForward.Build(store.Load(step))))));
+                    ModelRunners.FromCheckpoint(store, step, settings, shardCount))));
             }
 
             if (traced.Count == 0)
@@ -65,10 +66,10 @@ public static class TraceCommand
             var heldOut = ids.AsSpan(0, wanted).ToArray();
             using var writer = new TraceWriter(parseResult.GetValue(output)!.FullName);
             writer.WriteSamples(heldOut);
-            foreach (var (checkpoint, source, load) in traced)
+            foreach (var (checkpoint, source, open) in traced)
             {
-                using var session = new InferenceSession(FunctionInliner.Inline(load()).ToByteArray(), DeviceOption.Settings(parseResult, device));
-                TraceExtractor.Extract(session, heldOut, seqLen, writer, checkpoint);
+                using var model = open();
+                TraceExtractor.Extract(model, heldOut, seqLen, writer, checkpoint);
 
                 o.WriteLine($"traced {wanted:N0} tokens through {source} as {checkpoint}");
             }

@@ -76,6 +76,35 @@ public sealed class ExpertParallelTests
     }
 
     [TestMethod]
+    public void ShardedForwardEqualsTheWholeGraph()
+    {
+        var config = Tiny;
+        var store = new CheckpointStore(Path.Combine(_folder, "run"));
+        store.Save(new CheckpointState { Step = 1, TokensSeen = 0, Config = System.Text.Json.JsonSerializer.SerializeToNode(config)! }, CheckpointForward.InitialWeights(config, 5), []);
+        var checkpoint = store.Load(1);
+        using var whole = new Flame.Runtime.InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(Flame.Onnx.Transforms.FunctionInliner.Inline(CheckpointForward.Build(checkpoint))));
+        using var sharded = Flame.Training.Parallel.ExpertParallelForward.Open(checkpoint, 2);
+        CollectionAssert.AreEquivalent(whole.Outputs.Select(o => o.Name).ToList(), sharded.Outputs.Select(o => o.Name).ToList(), "the same outputs as the whole graph");
+
+        var random = new Random(2);
+        using var ids = Flame.Runtime.OrtValue.FromArray(Enumerable.Range(0, 2 * 16).Select(_ => (long)random.Next(config.VocabSize)).ToArray(), 2, 16);
+        var inputs = new Dictionary<string, Flame.Runtime.OrtValue> { ["input_ids"] = ids };
+        using var expected = whole.Run(inputs);
+        using var actual = sharded.Run(inputs);
+        foreach (var name in expected.Names)
+        {
+            if (name.StartsWith("topk_indices.", StringComparison.Ordinal))
+            {
+                CollectionAssert.AreEqual(expected[name].ToArray<long>(), actual[name].ToArray<long>(), name);
+                continue;
+            }
+
+            var worst = expected[name].ToArray<float>().Zip(actual[name].ToArray<float>(), (e, a) => Math.Abs(e - a)).Max();
+            Assert.IsLessThan(1e-5, worst, $"{name}: largest difference {worst}");
+        }
+    }
+
+    [TestMethod]
     public void ShardsMustDivideTheExperts()
     {
         var error = Assert.ThrowsExactly<ArgumentException>(() => ExpertParallelGraphs.Build(Tiny, 3));
