@@ -8,14 +8,12 @@ sequence, each attending to the cache. Under torch.inference_mode; bf16 via auto
 Run with Debian's torch: /usr/bin/python3 bench/infer_torch.py --config flame-moe-38m --decode 64
 """
 import argparse
-import json
-import resource
 import statistics
 import time
 
 import torch
 
-from train_torch import FlameMoe, load_config
+from train_torch import FlameMoe, load_config, peak_memory_mib, report
 
 
 def main():
@@ -57,19 +55,16 @@ def main():
         sync()
         decode = time.perf_counter() - start
 
-    peak = torch.cuda.max_memory_allocated() >> 20 if cuda else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10
+    peak = peak_memory_mib(a.device)
     result = {
         "config": c["name"], "batch": a.batch, "seq": a.seq, "decode": a.decode, "device": a.device, "dtype": a.dtype, "torch": torch.__version__,
         "prefill_ms_median": prefill * 1000, "prefill_tokens_per_s": a.batch * a.seq / prefill,
         "decode_ms_per_step": decode / max(1, a.decode) * 1000, "decode_tokens_per_s": a.batch * a.decode / decode if a.decode else None,
         "peak_memory_mib": peak,
     }
-    print(f"{c['name']}, batch {a.batch} x {a.seq}, {a.device} {a.dtype}, torch {torch.__version__}: prefill {prefill * 1000:.0f} ms = "
-          f"{result['prefill_tokens_per_s']:.0f} tokens/s; decode {result['decode_ms_per_step']:.1f} ms/step = {result['decode_tokens_per_s'] or 0:.0f} tokens/s; "
-          f"peak {'GPU memory' if cuda else 'RSS'} {peak} MiB")
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(result, f, indent=2)
+    report(result, f"{c['name']}, batch {a.batch} x {a.seq}, {a.device} {a.dtype}, torch {torch.__version__}: prefill {prefill * 1000:.0f} ms = "
+           f"{result['prefill_tokens_per_s']:.0f} tokens/s; decode {result['decode_ms_per_step']:.1f} ms/step = {result['decode_tokens_per_s'] or 0:.0f} tokens/s; "
+           f"peak {'GPU memory' if cuda else 'RSS'} {peak} MiB", a.json)
 
 
 if __name__ == "__main__":

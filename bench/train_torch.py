@@ -126,6 +126,19 @@ class FlameMoe(torch.nn.Module):
         return rms_norm(x, self.final_norm, eps) @ self.lm_head, routing, present
 
 
+def peak_memory_mib(device):
+    """Peak GPU memory allocated by torch on CUDA, else the process's peak RSS."""
+    return torch.cuda.max_memory_allocated() >> 20 if device.startswith("cuda") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10
+
+
+def report(result, line, path):
+    """Prints the result's line and writes the result as JSON to path (when given)."""
+    print(line)
+    if path:
+        with open(path, "w") as f:
+            json.dump(result, f, indent=2)
+
+
 def loss_of(model, ids, targets):
     logits, routing, _ = model(ids)
     loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
@@ -193,17 +206,14 @@ def main():
         times.append(time.perf_counter() - start)
 
     median = statistics.median(times)
-    peak = torch.cuda.max_memory_allocated() >> 20 if a.device.startswith("cuda") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10
+    peak = peak_memory_mib(a.device)
     result = {
         "config": c["name"], "batch": a.batch, "seq": a.seq, "steps": a.steps, "threads": a.threads, "device": a.device, "dtype": a.dtype,
         "compiled": compiled, "torch": torch.__version__, "ms_per_step_median": median * 1000, "ms_per_step_mean": statistics.mean(times) * 1000,
         "tokens_per_s": a.batch * a.seq / median, "peak_memory_mib": peak,
     }
-    print(f"{c['name']}, batch {a.batch} x {a.seq}, {a.device} {a.dtype}{' compiled' if compiled else ''}, torch {torch.__version__}: {median * 1000:.0f} ms/step median "
-          f"= {result['tokens_per_s']:.0f} tokens/s; peak {'GPU memory' if a.device.startswith('cuda') else 'RSS'} {peak} MiB")
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(result, f, indent=2)
+    report(result, f"{c['name']}, batch {a.batch} x {a.seq}, {a.device} {a.dtype}{' compiled' if compiled else ''}, torch {torch.__version__}: "
+           f"{median * 1000:.0f} ms/step median = {result['tokens_per_s']:.0f} tokens/s; peak {'GPU memory' if a.device.startswith('cuda') else 'RSS'} {peak} MiB", a.json)
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ public sealed class MixedPrecisionTests
         {
             var reports = new List<StepReport>();
             using var trainer = Trainer.Create(Path.Combine(_folder, precision), Tiny, Options(precision));
-            trainer.Train(new Collect(reports.Add));
+            trainer.Train(new SynchronousProgress(reports.Add));
             return reports;
         }
 
@@ -102,10 +102,5 @@ public sealed class MixedPrecisionTests
     {
         var error = Assert.ThrowsExactly<ArgumentException>(() => Options("bf16").Validate());
         StringAssert.Contains(error.Message, "bf16 needs --device cuda");
-    }
-
-    private sealed class Collect(Action<StepReport> report) : IProgress<StepReport>
-    {
-        public void Report(StepReport value) => report(value);
     }
 }

@@ -43,7 +43,7 @@ public sealed class TrainerTests
         var run = Path.Combine(_folder, "run");
         using var trainer = Trainer.Create(run, Tiny, options);
         var reports = new List<StepReport>();
-        trainer.Train(new Progress(reports.Add));
+        trainer.Train(new SynchronousProgress(reports.Add));
 
         var validation = reports.Where(r => r.ValidationLoss is not null).Select(r => r.ValidationLoss!.Value).ToList();
         Assert.HasCount(4, validation);
@@ -184,7 +184,7 @@ public sealed class TrainerTests
             };
             using var trainer = Trainer.Create(Path.Combine(_folder, name), Tiny with { InitStd = 0.1 }, options);
             var reports = new List<StepReport>();
-            trainer.Train(new Progress(reports.Add));
+            trainer.Train(new SynchronousProgress(reports.Add));
             return reports.TakeLast(50).Average(r => r.ExpertLoads.Average(l => l.MaxOverMean));
         }
 
@@ -192,11 +192,5 @@ public sealed class TrainerTests
         var off = Imbalance(0, "off");
         Console.WriteLine($"expert load max/mean over the last 50 steps: aux on {on:F3}, aux off {off:F3}");
         Assert.IsGreaterThan(on * 1.1, off, $"aux off should be visibly less balanced: on {on:F3}, off {off:F3}");
-    }
-
-    /// <summary>Reports synchronously (System.Progress posts to the thread pool).</summary>
-    private sealed class Progress(Action<StepReport> report) : IProgress<StepReport>
-    {
-        public void Report(StepReport value) => report(value);
     }
 }

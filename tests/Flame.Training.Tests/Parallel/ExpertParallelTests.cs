@@ -70,11 +70,6 @@ public sealed class ExpertParallelTests
         Assert.Contains("trunk.2.backward.onnx", stages);
     }
 
-    private sealed class SynchronousProgress(Action<StepReport> report) : IProgress<StepReport>
-    {
-        public void Report(StepReport value) => report(value);
-    }
-
     [TestMethod]
     public void ShardedForwardEqualsTheWholeGraph()
     {
