@@ -147,10 +147,9 @@ public sealed class Trainer : IDisposable
 
         var store = new CheckpointStore(run, options.KeepLast);
         var latest = store.LatestStep() ?? throw new InvalidOperationException($"{run} has no checkpoint to resume from");
-        if (!File.Exists(Path.Combine(run, RunFiles.TrainingModel)))
-        {
-            WriteArtifacts(run, config, options);
-        }
+        // The graphs follow from the config and options: rebuilt on every resume, so a run started
+        // by an older build continues with this build's graphs (and their inputs), never a mix.
+        WriteArtifacts(run, config, options);
 
         return new Trainer(run, config, options, store.Load(latest));
     }
