@@ -12,11 +12,20 @@ public static class GradientAccumulation
 {
     public const string LazyResetGrad = "lazy_reset_grad";
 
+    private const string AccumulatedSuffix = "_grad.accumulated";
+    private const string GradientSuffix = "_grad";
+
     public static string Micro(string parameter) => parameter + "_grad.micro";
 
-    public static string Accumulated(string parameter) => parameter + "_grad.accumulated";
+    public static string Accumulated(string parameter) => parameter + AccumulatedSuffix;
 
-    public static string Gradient(string parameter) => parameter + "_grad";
+    public static string Gradient(string parameter) => parameter + GradientSuffix;
+
+    /// <summary>The parameter whose accumulator input <paramref name="name"/> is, or null.</summary>
+    public static string? OfAccumulated(string name) => name.EndsWith(AccumulatedSuffix, StringComparison.Ordinal) ? name[..^AccumulatedSuffix.Length] : null;
+
+    /// <summary>The parameter whose gradient output <paramref name="name"/> may be ("{p}_grad"), or null.</summary>
+    public static string? OfGradient(string name) => name.EndsWith(GradientSuffix, StringComparison.Ordinal) ? name[..^GradientSuffix.Length] : null;
 
     public static void Add(ModelProto model, IEnumerable<string> parameters)
     {

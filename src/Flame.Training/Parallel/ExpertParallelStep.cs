@@ -97,14 +97,14 @@ internal sealed class ExpertParallelStep : IGradientStep
                 foreach (var input in stage.Backward.Inputs)
                 {
                     var value = ParameterView(input.Name, stage.Graphs.Stage, weights.Current, owned)
-                        ?? (input.Name.EndsWith("_grad.accumulated", StringComparison.Ordinal) ? ParameterView(input.Name[..^"_grad.accumulated".Length], stage.Graphs.Stage, gradients.Current, owned) : null)
+                        ?? (GradientAccumulation.OfAccumulated(input.Name) is { } accumulated ? ParameterView(accumulated, stage.Graphs.Stage, gradients.Current, owned) : null)
                         ?? (seedInputs.TryGetValue(input.Name, out var seed) ? seed : values[input.Name]);
                     binding.BindInput(input.Name, value);
                 }
 
                 foreach (var output in stage.Backward.Outputs)
                 {
-                    var target = output.Name.EndsWith("_grad", StringComparison.Ordinal) ? ParameterView(output.Name[..^"_grad".Length], stage.Graphs.Stage, gradients.Next, owned) : null;
+                    var target = GradientAccumulation.OfGradient(output.Name) is { } parameter ? ParameterView(parameter, stage.Graphs.Stage, gradients.Next, owned) : null;
                     target ??= stepOutputs.TryGetValue(output.Name, out var stepOutput) ? stepOutput : null;
                     if (target is null)
                     {
