@@ -27,6 +27,9 @@ public sealed record RuntimeInfo(string Version, string LibraryPath, IReadOnlyLi
         return new RuntimeInfo(OrtLibrary.Version, OrtLibrary.LoadedPath, providers, OrtApi.BuildInfo(), cudaUsable, cudaStatus);
     }
 
+    /// <summary>The path of the libonnxruntime this process loaded (loading it if needed).</summary>
+    public static string LoadedLibrary => OrtLibrary.LoadedPath;
+
     /// <summary>Tries to load ONNX Runtime from <paramref name="folders"/> only, e.g. to check a folder before pointing FLAME_ORT_DIR at it.</summary>
     /// <exception cref="DllNotFoundException">no usable library there; the message names the paths and versions.</exception>
     public static string CheckLibrary(IReadOnlyList<string> folders) => OrtLibrary.Load(folders).Version;

@@ -41,4 +41,27 @@ public sealed class DeviceOptionTests
         Assert.AreNotEqual(0, exitCode);
         StringAssert.Contains(error, "unknown device 'gpu'");
     }
+
+    [TestMethod]
+    public void CudaPlugInsAreFetchedOnDemandOnlyWhereTheDriverShowsAGpu()
+    {
+        var devices = Directory.CreateTempSubdirectory("flame-dev-").FullName;
+        try
+        {
+            Assert.IsFalse(Commands.CudaPlugins.GpuVisible(devices), "no driver nodes: no GPU, nothing is downloaded");
+            File.WriteAllText(Path.Combine(devices, "nvidiactl"), "");
+            Assert.IsFalse(Commands.CudaPlugins.GpuVisible(devices), "the control node alone is not a device");
+            File.WriteAllText(Path.Combine(devices, "nvidia0"), "");
+            Assert.IsTrue(Commands.CudaPlugins.GpuVisible(devices));
+        }
+        finally
+        {
+            Directory.Delete(devices, recursive: true);
+        }
+
+        Assert.IsFalse(Commands.CudaPlugins.Present(Path.GetTempPath()));
+        var log = new StringWriter();
+        Commands.CudaPlugins.EnsureFor(Flame.Runtime.ExecutionDevice.Cpu, log);
+        Assert.AreEqual("", log.ToString(), "the CPU needs nothing");
+    }
 }

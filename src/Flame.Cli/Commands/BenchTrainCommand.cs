@@ -60,7 +60,7 @@ public static class BenchTrainCommand
                 var options = new TrainingOptions
                 {
                     Dataset = prefix, Steps = timed + untimed, SequenceLength = s, MicroBatch = b, ValidBatches = 0, Milestones = 0,
-                    CheckpointEvery = int.MaxValue, TrainFraction = 1, ValidFraction = 0, Threads = parseResult.GetValue(threads), Device = parseResult.GetValue(device)!,
+                    CheckpointEvery = int.MaxValue, TrainFraction = 1, ValidFraction = 0, Threads = parseResult.GetValue(threads), Device = DeviceOption.Device(parseResult, device).ToString(),
                     ExpertShards = parseResult.GetValue(shards),
                     Precision = parseResult.GetValue(precision)!,
                     ProfilePrefix = parseResult.GetValue(profile) is { } profileFolder ? Path.Combine(Directory.CreateDirectory(profileFolder.FullName).FullName, c.Name) : null,

@@ -12,5 +12,13 @@ internal static class DeviceOption
         DefaultValueFactory = _ => "cpu",
     };
 
-    public static SessionSettings Settings(ParseResult result, Option<string> option) => new() { Device = ExecutionDevice.Parse(result.GetValue(option)!) };
+    public static SessionSettings Settings(ParseResult result, Option<string> option) => new() { Device = Device(result, option) };
+
+    /// <summary>The device chosen; for CUDA, its plug-ins fetched first when the machine shows a GPU and lacks them.</summary>
+    public static ExecutionDevice Device(ParseResult result, Option<string> option)
+    {
+        var device = ExecutionDevice.Parse(result.GetValue(option)!);
+        CudaPlugins.EnsureFor(device, result.InvocationConfiguration.Output);
+        return device;
+    }
 }

@@ -38,7 +38,7 @@ public static class QuickstartCommand
             var dataset = Path.Combine(root, "data", "demo");
             var runs = new[] { ("moe", parseResult.GetValue(config)!), ("dense", parseResult.GetValue(dense)!) };
             var stepCount = parseResult.GetValue(steps).ToString(CultureInfo.InvariantCulture);
-            var deviceName = parseResult.GetValue(device)!;
+            var deviceName = DeviceOption.Device(parseResult, device).ToString();
 
             pipeline.Stage("demo corpus", Directory.Exists(text) && Directory.EnumerateFiles(text, "*", SearchOption.AllDirectories).Any(), ["data", "demo", "--out", text]);
             pipeline.Stage("tokenizer", File.Exists(tokenizer), ["tokenizer", "train", "--input", text, "--vocab-size", "8192", "--out", tokenizer]);

@@ -53,7 +53,7 @@ public static class TrainCommand
             if (parseResult.GetValue(resume) is { } resumed)
             {
                 static T? Given<T>(ParseResult result, Option<T> option) where T : notnull => result.GetResult(option) is { Implicit: false } ? result.GetValue(option) : default;
-                trainer = Trainer.Resume(resumed, parseResult.GetValue(steps), Given(parseResult, device), Given(parseResult, shards) is > 0 and var s ? s : null);
+                trainer = Trainer.Resume(resumed, parseResult.GetValue(steps), Given(parseResult, device) is null ? null : DeviceOption.Device(parseResult, device).ToString(), Given(parseResult, shards) is > 0 and var s ? s : null);
                 output.WriteLine($"resuming {resumed} at step {trainer.Step} of {trainer.Options.Steps}");
             }
             else
@@ -83,7 +83,7 @@ public static class TrainCommand
                     Milestones = parseResult.GetValue(milestones),
                     Losses = new LossSettings(parseResult.GetValue(aux), parseResult.GetValue(z)),
                     Threads = parseResult.GetValue(threads),
-                    Device = parseResult.GetValue(device)!,
+                    Device = DeviceOption.Device(parseResult, device).ToString(),
                     ExpertShards = parseResult.GetValue(shards),
                     Precision = parseResult.GetValue(precision)!,
                 };
