@@ -3,12 +3,6 @@ using Flame.Onnx.Proto;
 
 namespace Flame.Autodiff;
 
-/// <summary>An output of the forward graph and how many gradients flow back into it (one per consumer; they are summed).</summary>
-public sealed record SeededOutput(string Name, int Seeds = 1)
-{
-    public string Seed(int k) => $"{Name}.grad.{k}";
-}
-
 /// <summary>
 /// The backward graph of one stage of a model cut into stages: given the gradients of its
 /// outputs (ȳ, graph inputs), it computes ȳᵀ ∂y/∂x for the requested inputs x. Built as the

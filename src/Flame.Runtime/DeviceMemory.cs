@@ -19,6 +19,9 @@ public abstract class DeviceMemory : IDisposable
     /// <summary>A tensor in this memory; its contents are unspecified.</summary>
     public abstract OrtValue Allocate(TensorElementType type, long[] shape);
 
+    /// <summary>A float tensor in this memory, all zeros.</summary>
+    public abstract OrtValue Zeros(long[] shape);
+
     /// <summary>Copies host elements into <paramref name="target"/> (a tensor in this memory of the same size).</summary>
     public abstract void Upload<T>(ReadOnlySpan<T> source, OrtValue target) where T : unmanaged;
 
@@ -32,6 +35,13 @@ public abstract class DeviceMemory : IDisposable
         public override ExecutionDevice Device => ExecutionDevice.Cpu;
 
         public override OrtValue Allocate(TensorElementType type, long[] shape) => OrtValue.Allocate(type, shape);
+
+        public override OrtValue Zeros(long[] shape)
+        {
+            var value = OrtValue.Allocate<float>(shape);
+            value.AsSpan<float>().Clear();
+            return value;
+        }
 
         public override void Upload<T>(ReadOnlySpan<T> source, OrtValue target) => source.CopyTo(target.AsSpan<T>());
 
@@ -55,6 +65,13 @@ public abstract class DeviceMemory : IDisposable
         public override ExecutionDevice Device => ExecutionDevice.Cuda(_deviceId);
 
         public override OrtValue Allocate(TensorElementType type, long[] shape) => _allocator.Allocate(type, shape);
+
+        public override OrtValue Zeros(long[] shape)
+        {
+            var value = Allocate(TensorElementType.Float, shape);
+            Upload<float>(new float[value.ElementCount()], value);
+            return value;
+        }
 
         public override void Upload<T>(ReadOnlySpan<T> source, OrtValue target)
         {

@@ -1,3 +1,4 @@
+using Flame.Onnx.SafeTensors;
 using Flame.Runtime;
 
 namespace Flame.Training.Loop;
@@ -21,16 +22,9 @@ public sealed class ResidentTensors : IDisposable
     {
         _memory = memory;
         _inPlace = inPlace;
-        OrtValue[] first = [.. shapes.Select(Zeros)];
-        _copies = [first, inPlace ? first : [.. shapes.Select(Zeros)]];
-    }
-
-    // ORT hands out uninitialised memory; moments and accumulators must start at zero.
-    private OrtValue Zeros(long[] shape)
-    {
-        var value = _memory.Allocate(TensorElementType.Float, shape);
-        _memory.Upload<float>(new float[shape.Aggregate(1L, (n, d) => n * d)], value);
-        return value;
+        // ORT hands out uninitialised memory; moments and accumulators must start at zero.
+        OrtValue[] first = [.. shapes.Select(memory.Zeros)];
+        _copies = [first, inPlace ? first : [.. shapes.Select(memory.Zeros)]];
     }
 
     public OrtValue Current(int i) => _copies[_current][i];
@@ -43,13 +37,18 @@ public sealed class ResidentTensors : IDisposable
 
     public void Load(int i, ReadOnlySpan<float> values) => _memory.Upload(values, Current(i));
 
-    /// <summary>A host copy of tensor <paramref name="i"/>.</summary>
-    public float[] Read(int i)
+    /// <summary>Tensor <paramref name="i"/> as a checkpoint tensor: copied once from CPU memory, downloaded first from a device.</summary>
+    public SafeTensor ToSafeTensor(int i, string name)
     {
         var tensor = Current(i);
+        if (!_memory.Device.IsCuda)
+        {
+            return SafeTensor.From<float>(name, tensor.AsSpan<float>(), tensor.Shape);
+        }
+
         var values = new float[tensor.ElementCount()];
         _memory.Download<float>(tensor, values);
-        return values;
+        return SafeTensor.From<float>(name, values, tensor.Shape);
     }
 
     public void Dispose()

@@ -328,9 +328,9 @@ public sealed class Trainer : IDisposable
         for (var i = 0; i < _parameters.Count; i++)
         {
             var p = new Parameter(_parameters[i].Name, _parameters[i].Shape);
-            weights.Add(SafeTensor.From<float>(p.Name, _weights.Read(i), p.Shape));
-            moments.Add(SafeTensor.From<float>(p.FirstMoment, _firstMoments.Read(i), p.Shape));
-            moments.Add(SafeTensor.From<float>(p.SecondMoment, _secondMoments.Read(i), p.Shape));
+            weights.Add(_weights.ToSafeTensor(i, p.Name));
+            moments.Add(_firstMoments.ToSafeTensor(i, p.FirstMoment));
+            moments.Add(_secondMoments.ToSafeTensor(i, p.SecondMoment));
         }
 
         var state = new CheckpointState
