@@ -43,22 +43,7 @@ public static class ExpertParallelGraphs
     /// </summary>
     public static IReadOnlyList<ForwardStage> Build(ModelConfig c, int shards, Tail? tail = null, int opset = GraphBuilder.DefaultOpset)
     {
-        c.Validate();
-        if (c.Experts == 0 || c.Layers <= c.DenseLayers)
-        {
-            throw new ArgumentException($"model config '{c.Name}' has no MoE layer to shard");
-        }
-
-        if (shards < 1 || c.Experts % shards != 0)
-        {
-            throw new ArgumentException($"expert shards must divide the {c.Experts} experts of '{c.Name}' (got {shards})");
-        }
-
-        if (c.CapacityFactor is not null)
-        {
-            throw new ArgumentException($"model config '{c.Name}': expert parallelism is dropless; capacity_factor is not supported");
-        }
-
+        Check(c, shards);
         var stages = new List<ForwardStage>();
         var perShard = c.Experts / shards;
         var g = new GraphBuilder($"{c.Name}-trunk.0", opset);
@@ -119,6 +104,26 @@ public static class ExpertParallelGraphs
 
         stages.Add(Trunk(g, stages.Count(s => !s.IsExpertShard)));
         return stages;
+    }
+
+    /// <summary>Whether <paramref name="c"/> can be split into <paramref name="shards"/> expert shards; the message says why not.</summary>
+    public static void Check(ModelConfig c, int shards)
+    {
+        c.Validate();
+        if (c.Experts == 0 || c.Layers <= c.DenseLayers)
+        {
+            throw new ArgumentException($"model config '{c.Name}' has no MoE layer to shard");
+        }
+
+        if (shards < 1 || c.Experts % shards != 0)
+        {
+            throw new ArgumentException($"expert shards must divide the {c.Experts} experts of '{c.Name}' (got {shards})");
+        }
+
+        if (c.CapacityFactor is not null)
+        {
+            throw new ArgumentException($"model config '{c.Name}': expert parallelism is dropless; capacity_factor is not supported");
+        }
     }
 
     private static ForwardStage Trunk(GraphBuilder g, int index) =>

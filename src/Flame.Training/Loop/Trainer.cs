@@ -105,6 +105,11 @@ public sealed class Trainer : IDisposable
             throw new InvalidOperationException($"{run} already holds a run (checkpoint at step {existing}); resume it with --resume or choose another directory");
         }
 
+        if (options.ExpertShards > 1)
+        {
+            Flame.ModelGraphs.Parallel.ExpertParallelGraphs.Check(config, options.ExpertShards);   // before anything is written
+        }
+
         if (options.SequenceLength > config.MaxSequenceLength)
         {
             throw new ArgumentException($"sequence length {options.SequenceLength} exceeds the model's max_seq_len {config.MaxSequenceLength}");

@@ -131,6 +131,12 @@ public sealed class ExpertParallelTests
     {
         var error = Assert.ThrowsExactly<ArgumentException>(() => ExpertParallelGraphs.Build(Tiny, 3));
         StringAssert.Contains(error.Message, "divide the 8 experts");
+
+        var run = Path.Combine(_folder, "run");
+        var options = new TrainingOptions { Dataset = SyntheticCorpus.Write(Path.Combine(_folder, "data")), Steps = 1, SequenceLength = 16, ExpertShards = 3 };
+        error = Assert.ThrowsExactly<ArgumentException>(() => Trainer.Create(run, Tiny, options));
+        StringAssert.Contains(error.Message, "divide the 8 experts");
+        Assert.IsFalse(Directory.Exists(run), "nothing is written for a run that cannot start");
     }
 
     [TestMethod]
