@@ -59,7 +59,15 @@ public abstract class DeviceMemory : IDisposable
         {
             _deviceId = deviceId;
             _memory = OrtMemoryInfo.Cuda(deviceId);
-            _allocator = Copier(TensorElementType.Float).CreateAllocator(_memory);
+            try
+            {
+                _allocator = Copier(TensorElementType.Float).CreateAllocator(_memory);   // fails here without CUDA
+            }
+            catch
+            {
+                _memory.Dispose();
+                throw;
+            }
         }
 
         public override ExecutionDevice Device => ExecutionDevice.Cuda(_deviceId);
