@@ -112,7 +112,7 @@ public abstract class DeviceMemory : IDisposable
         {
             if (!_copiers.TryGetValue(type, out var session))
             {
-                session = new InferenceSession(IdentityModel(type), new SessionSettings { Device = Device, MemoryPattern = false });
+                session = new InferenceSession(IdentityModel(type), new SessionSettings { Device = Device, MemoryPattern = false, CudaArenaExactSizes = true });
                 _copiers[type] = session;
             }
 

@@ -53,6 +53,13 @@ public sealed record SessionSettings
 
     public bool CpuMemoryArena { get; init; } = true;
 
+    /// <summary>
+    /// CUDA only: the device arena grows by exactly what is asked (ORT's kSameAsRequested) instead
+    /// of doubling; for allocators of long-lived tensors (a run's weights and optimizer state),
+    /// where doubling would reserve up to twice their size.
+    /// </summary>
+    public bool CudaArenaExactSizes { get; init; }
+
     /// <summary>When set, ORT writes a Chrome-trace JSON profile starting with this prefix (see <see cref="InferenceSession.EndProfiling"/>).</summary>
     public string? ProfilingPrefix { get; init; }
 

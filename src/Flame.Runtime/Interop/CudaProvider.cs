@@ -6,23 +6,36 @@ namespace Flame.Runtime.Interop;
 internal static unsafe class CudaProvider
 {
     /// <exception cref="OrtException">the CUDA plug-ins, CUDA or the GPU are missing; the message adds what to do to ORT's.</exception>
-    public static void Append(nint sessionOptions, int deviceId)
+    public static void Append(nint sessionOptions, int deviceId, bool arenaExactSizes = false)
     {
         try
         {
             // Creating the options already loads the plug-in library, so every step can fail for want of CUDA.
             using var cuda = new OrtHandle(OrtApi.CreateCudaOptions(), OrtApi.ReleaseSlot.CudaProviderOptions);
-            var key = Marshal.StringToCoTaskMemUTF8("device_id");
-            var value = Marshal.StringToCoTaskMemUTF8(deviceId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var entries = new List<(string Key, string Value)> { ("device_id", deviceId.ToString(System.Globalization.CultureInfo.InvariantCulture)) };
+            if (arenaExactSizes)
+            {
+                entries.Add(("arena_extend_strategy", "kSameAsRequested"));
+            }
+
+            var keys = entries.Select(e => Marshal.StringToCoTaskMemUTF8(e.Key)).ToArray();
+            var values = entries.Select(e => Marshal.StringToCoTaskMemUTF8(e.Value)).ToArray();
             try
             {
-                OrtApi.UpdateCudaOptions(cuda.Pointer, &key, &value, 1);
+                fixed (nint* k = keys)
+                fixed (nint* v = values)
+                {
+                    OrtApi.UpdateCudaOptions(cuda.Pointer, k, v, (nuint)entries.Count);
+                }
+
                 OrtApi.AppendCudaV2(sessionOptions, cuda.Pointer);
             }
             finally
             {
-                Marshal.FreeCoTaskMem(key);
-                Marshal.FreeCoTaskMem(value);
+                foreach (var pointer in keys.Concat(values))
+                {
+                    Marshal.FreeCoTaskMem(pointer);
+                }
             }
         }
         catch (OrtException e)

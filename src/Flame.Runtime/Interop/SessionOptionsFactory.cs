@@ -35,7 +35,7 @@ internal static unsafe class SessionOptionsFactory
 
             if (settings.Device.IsCuda)
             {
-                CudaProvider.Append(p, settings.Device.DeviceId);
+                CudaProvider.Append(p, settings.Device.DeviceId, settings.CudaArenaExactSizes);
             }
 
             return options;
