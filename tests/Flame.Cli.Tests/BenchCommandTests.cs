@@ -39,7 +39,7 @@ public sealed class BenchCommandTests
     {
         var json = Path.Combine(_folder, "result.json");
         var (exitCode, output, error) = CliRunner.Run("bench", "train", "--config", "tiny-moe", "--batch", "2", "--seq", "16", "--steps", "2", "--warmup", "1",
-            "--expert-shards", "2", "--precision", "fp16", "--peak-tflops", "1", "--profile", Path.Combine(_folder, "profile"), "--json", json);
+            "--expert-shards", "2", "--expert-devices", "cpu,cpu", "--precision", "fp16", "--peak-tflops", "1", "--profile", Path.Combine(_folder, "profile"), "--json", json);
         Assert.AreEqual(0, exitCode, error);
         StringAssert.Contains(output, "cpu, fp16:");
         StringAssert.Contains(output, "MFU");

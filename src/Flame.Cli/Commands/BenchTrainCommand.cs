@@ -28,13 +28,14 @@ public static class BenchTrainCommand
         var device = DeviceOption.Create();
         var shards = new Option<int>("--expert-shards") { Description = "Expert shards (expert parallelism; 1: the whole step as one graph).", DefaultValueFactory = _ => 1 };
         var peak = new Option<double?>("--peak-tflops") { Description = "The device's peak TFLOP/s for the compute type, to report model FLOPs utilisation (e.g. 989 for H100 bf16 dense)." };
+        var expertDevices = DeviceOption.CreateExpertDevices();
         var precision = new Option<string>("--precision") { Description = "fp32, fp16 or bf16 matrix multiplies (bf16: CUDA only).", DefaultValueFactory = _ => "fp32" };
         precision.AcceptOnlyFromAmong(Flame.Onnx.Transforms.Autocast.ComputeTypes);
         var profile = new Option<DirectoryInfo?>("--profile") { Description = "Write ORT profiles of the steps here and print the operators that take the time." };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
         var command = new Command("train", "Time training steps (forward + backward + AdamW) of a config on random tokens: tokens/s, ms/step, peak memory.")
         {
-            config, set, batch, sequence, steps, warmup, threads, device, shards, precision, peak, profile, json,
+            config, set, batch, sequence, steps, warmup, threads, device, shards, expertDevices, precision, peak, profile, json,
         };
         command.SetAction(parseResult =>
         {
@@ -62,6 +63,7 @@ public static class BenchTrainCommand
                     Dataset = prefix, Steps = timed + untimed, SequenceLength = s, MicroBatch = b, ValidBatches = 0, Milestones = 0,
                     CheckpointEvery = int.MaxValue, TrainFraction = 1, ValidFraction = 0, Threads = parseResult.GetValue(threads), Device = DeviceOption.Device(parseResult, device).ToString(),
                     ExpertShards = parseResult.GetValue(shards),
+                    ExpertDevices = DeviceOption.ExpertDevices(parseResult, expertDevices),
                     Precision = parseResult.GetValue(precision)!,
                     ProfilePrefix = parseResult.GetValue(profile) is { } profileFolder ? Path.Combine(Directory.CreateDirectory(profileFolder.FullName).FullName, c.Name) : null,
                 };

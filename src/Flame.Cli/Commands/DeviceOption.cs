@@ -12,6 +12,29 @@ internal static class DeviceOption
         DefaultValueFactory = _ => "cpu",
     };
 
+    /// <summary>--expert-devices: one device per expert shard, comma-separated.</summary>
+    public static Option<string?> CreateExpertDevices() => new("--expert-devices")
+    {
+        Description = "With --expert-shards S: S devices, comma-separated (e.g. cuda:0,cuda:1): each shard's experts, their gradients and Adam moments live and run there. Default: all on --device.",
+    };
+
+    /// <summary>The --expert-devices list (each device's CUDA plug-ins fetched on demand), or null.</summary>
+    public static string[]? ExpertDevices(ParseResult result, Option<string?> option)
+    {
+        if (result.GetValue(option) is not { Length: > 0 } text)
+        {
+            return null;
+        }
+
+        var devices = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(ExecutionDevice.Parse).ToArray();
+        foreach (var device in devices)
+        {
+            CudaPlugins.EnsureFor(device, result.InvocationConfiguration.Output);
+        }
+
+        return [.. devices.Select(d => d.ToString())];
+    }
+
     public static SessionSettings Settings(ParseResult result, Option<string> option) => new() { Device = Device(result, option) };
 
     /// <summary>The device chosen; for CUDA, its plug-ins fetched first when the machine shows a GPU and lacks them.</summary>

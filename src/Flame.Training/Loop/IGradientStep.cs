@@ -1,13 +1,13 @@
 namespace Flame.Training.Loop;
 
 /// <summary>
-/// Computes one micro-batch's losses and accumulated gradients: from the weights
-/// (<see cref="ResidentTensors.Current"/>) and the accumulator into <c>gradients.Next</c>, with
-/// the batch, scale and reset flag read from <see cref="StepTensors"/> and the losses written there.
+/// Computes one micro-batch's losses and accumulated gradients: from each home's weights
+/// (<see cref="ResidentTensors.Current"/>) and gradient accumulators into <c>Gradients.Next</c>,
+/// with the batch, scale and reset flag read from <see cref="StepTensors"/> and the losses written there.
 /// </summary>
 internal interface IGradientStep : IDisposable
 {
-    void Run(ResidentTensors weights, ResidentTensors gradients);
+    void Run(IReadOnlyList<ParameterHome> homes);
 
     /// <summary>Ends profiling in every session (when profiling) and returns their profile files.</summary>
     IReadOnlyList<string> EndProfiling();

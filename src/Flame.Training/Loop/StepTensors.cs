@@ -29,6 +29,7 @@ internal sealed class StepTensors : IDisposable
     private readonly OrtValue _clip = OrtValue.Allocate<float>();
     private readonly OrtValue _gradScale = OrtValue.Allocate<float>();
     private readonly OrtValue _gradsFinite = OrtValue.Allocate<bool>();
+    private readonly OrtValue _sumOfSquares = OrtValue.Allocate<float>();
     private readonly OrtValue[] _losses = [.. LossNames.Select(_ => OrtValue.Allocate<float>())];
     private readonly OrtValue[] _loads;
 
@@ -77,11 +78,17 @@ internal sealed class StepTensors : IDisposable
         }
     }
 
-    public void BindOptimizer(IoBinding binding)
+    /// <summary>Binds the optimizer's scalars (those <paramref name="session"/> has: grad_sum_of_squares only where the parameters span several devices).</summary>
+    public void BindOptimizer(IoBinding binding, InferenceSession session)
     {
         binding.BindInput(AdamWGraph.LearningRate, _learningRate);
         binding.BindInput(AdamWGraph.Step, _stepNumber);
         binding.BindInput(AdamWGraph.GradScale, _gradScale);
+        if (session.Inputs.Any(i => i.Name == AdamWGraph.SumOfSquares))
+        {
+            binding.BindInput(AdamWGraph.SumOfSquares, _sumOfSquares);
+        }
+
         binding.BindOutput(AdamWGraph.GradsFinite, _gradsFinite);
         binding.BindOutput(AdamWGraph.GradNorm, _gradNorm);
         binding.BindOutput(AdamWGraph.ClipCoefficient, _clip);
@@ -115,8 +122,10 @@ internal sealed class StepTensors : IDisposable
     }
 
     /// <param name="gradientScale">The loss scale the gradients carry (1 without loss scaling).</param>
-    public void SetOptimizer(float learningRate, long step, float gradientScale)
+    /// <param name="sumOfSquares">Σ g² over every home's gradients, when the parameters span several devices.</param>
+    public void SetOptimizer(float learningRate, long step, float gradientScale, double sumOfSquares = 0)
     {
+        _sumOfSquares.AsSpan<float>()[0] = (float)sumOfSquares;
         _gradScale.AsSpan<float>()[0] = gradientScale;
         _learningRate.AsSpan<float>()[0] = learningRate;
         _stepNumber.AsSpan<float>()[0] = step;
@@ -143,7 +152,7 @@ internal sealed class StepTensors : IDisposable
 
     public void Dispose()
     {
-        foreach (var value in new[] { _ids, _targets, _lossScale, _reset, _learningRate, _stepNumber, _gradNorm, _clip, _gradScale, _gradsFinite }.Concat(_losses).Concat(_loads))
+        foreach (var value in new[] { _ids, _targets, _lossScale, _reset, _learningRate, _stepNumber, _gradNorm, _clip, _gradScale, _gradsFinite, _sumOfSquares }.Concat(_losses).Concat(_loads))
         {
             value.Dispose();
         }

@@ -39,12 +39,8 @@ public sealed class Trainer : IDisposable
     private readonly IndexedDataset _dataset;
     private readonly DocumentSplit _split;
     private readonly GptSampler _sampler;
-    private readonly DeviceMemory _memory;
+    private readonly List<ParameterHome> _homes;
     private LossScaler _scaler;
-    private readonly ResidentTensors _weights;
-    private readonly ResidentTensors _firstMoments;
-    private readonly ResidentTensors _secondMoments;
-    private readonly ResidentTensors _gradients;
     private long _step;
     private long _tokens;
 
@@ -62,18 +58,13 @@ public sealed class Trainer : IDisposable
         var cursor = checkpoint?.State.DataCursor?.Deserialize<SamplerCursor>(CheckpointState.Json);
         _sampler = new GptSampler(_dataset, _split.Train, options.SequenceLength, options.Seed, cursor);
 
-        var shapes = _parameters.Select(p => p.Shape).ToList();
         _scaler = options.Precision == "fp16" ? LossScaler.Dynamic(options.InitialLossScale) : LossScaler.Fixed;
-        _memory = DeviceMemory.For(ExecutionDevice.Parse(options.Device));
-        _weights = new ResidentTensors(shapes, _memory, options.InPlace);
-        _firstMoments = new ResidentTensors(shapes, _memory, options.InPlace);
-        _secondMoments = new ResidentTensors(shapes, _memory, options.InPlace);
-        _gradients = new ResidentTensors(shapes, _memory, options.InPlace);
+        _homes = CreateHomes(_parameters, config, options);
         if (checkpoint is null)
         {
             for (var i = 0; i < _parameters.Count; i++)
             {
-                _weights.Load(i, WeightInitializer.Create(_parameters[i], options.Seed));
+                Distribute(i, WeightInitializer.Create(_parameters[i], options.Seed), h => h.Weights);
             }
         }
         else
@@ -182,9 +173,9 @@ public sealed class Trainer : IDisposable
         for (var i = 0; i < _parameters.Count; i++)
         {
             var p = _parameters[i];
-            _weights.Load(i, Read(weights, p.Name, p.Shape));
-            _firstMoments.Load(i, Read(optimizer, new Parameter(p.Name, p.Shape).FirstMoment, p.Shape));
-            _secondMoments.Load(i, Read(optimizer, new Parameter(p.Name, p.Shape).SecondMoment, p.Shape));
+            Distribute(i, Read(weights, p.Name, p.Shape), h => h.Weights);
+            Distribute(i, Read(optimizer, new Parameter(p.Name, p.Shape).FirstMoment, p.Shape), h => h.FirstMoments);
+            Distribute(i, Read(optimizer, new Parameter(p.Name, p.Shape).SecondMoment, p.Shape), h => h.SecondMoments);
         }
     }
 
@@ -199,14 +190,24 @@ public sealed class Trainer : IDisposable
     {
         var settings = new SessionSettings { IntraOpThreads = _options.Threads, Device = ExecutionDevice.Parse(_options.Device) };
         SessionSettings Profiled(string session) => _options.ProfilePrefix is { } prefix ? settings with { ProfilingPrefix = $"{prefix}-{session}" } : settings;   // ORT names profiles by the second: one prefix per session
-        using var optimizer = new InferenceSession(Path.Combine(_run, RunFiles.OptimizerModel), Profiled("optimizer"));
         using var evaluation = new InferenceSession(Path.Combine(_run, RunFiles.EvalModel), settings);
         using var log = new TrainingLog(RunFiles.TrainLog(_run), _moeLayers, _step);
         using var step = new StepTensors(_options, _config, _moeLayers);
         using var gradientStep = CreateGradientStep(Profiled("gradient"), step);
-        using var optimizerBinding = optimizer.CreateIoBinding();
-        step.BindOptimizer(optimizerBinding);
+        OpenOptimizers(Profiled, step);
+        try
+        {
+            return TrainSteps(step, gradientStep, evaluation, log, progress, stopAfter, cancellation);
+        }
+        finally
+        {
+            ProfileFiles = _options.ProfilePrefix is null ? [] : [.. gradientStep.EndProfiling(), .. _homes.Select(h => h.EndProfiling()).OfType<string>()];
+            _homes.ForEach(h => h.CloseOptimizer());
+        }
+    }
 
+    private StepReport? TrainSteps(StepTensors step, IGradientStep gradientStep, InferenceSession evaluation, TrainingLog log, IProgress<StepReport>? progress, long? stopAfter, CancellationToken cancellation)
+    {
         var last = stopAfter is { } stop ? Math.Min(stop, _options.Steps) : _options.Steps;
         var milestones = Enumerable.Range(1, Math.Max(0, _options.Milestones)).Select(k => (long)Math.Round((double)k * _options.Steps / _options.Milestones)).ToHashSet();
         StepReport? report = null;
@@ -219,29 +220,15 @@ public sealed class Trainer : IDisposable
             {
                 step.LoadBatch(_sampler.NextBatch(_options.MicroBatch));
                 step.SetMicro((float)_scaler.Scale / _options.Accumulation, reset: micro == 0);
-                gradientStep.Run(_weights, _gradients);
-                _gradients.Swap();
+                gradientStep.Run(_homes);
+                _homes.ForEach(h => h.Gradients.Swap());
                 step.AddLosses(sums, loads);
             }
 
-            // The optimizer step: weights and moments in, updated copies out, then swap.
-            step.SetOptimizer((float)_schedule.LearningRate(_step + 1), _step + 1, (float)_scaler.Scale);
-            for (var i = 0; i < _parameters.Count; i++)
-            {
-                var p = new Parameter(_parameters[i].Name, _parameters[i].Shape);
-                optimizerBinding.BindInput(p.Name, _weights.Current(i));
-                optimizerBinding.BindInput(p.Gradient, _gradients.Current(i));
-                optimizerBinding.BindInput(p.FirstMoment, _firstMoments.Current(i));
-                optimizerBinding.BindInput(p.SecondMoment, _secondMoments.Current(i));
-                optimizerBinding.BindOutput(Parameter.Updated(p.Name), _weights.Next(i));
-                optimizerBinding.BindOutput(Parameter.Updated(p.FirstMoment), _firstMoments.Next(i));
-                optimizerBinding.BindOutput(Parameter.Updated(p.SecondMoment), _secondMoments.Next(i));
-            }
-
-            optimizerBinding.Run();
-            _weights.Swap();
-            _firstMoments.Swap();
-            _secondMoments.Swap();
+            // The optimizer step in every home; spread over several, each clips by the global norm.
+            var sumOfSquares = _homes.Count > 1 ? _homes.Sum(h => h.SumOfSquares()) : 0;
+            step.SetOptimizer((float)_schedule.LearningRate(_step + 1), _step + 1, (float)_scaler.Scale, sumOfSquares);
+            _homes.ForEach(h => h.Step());
             _scaler.Update(step.GradientsFinite);   // a step with overflowing gradients changed nothing; the scale adapts
             _step++;
             var tokens = (long)_options.Accumulation * _options.MicroBatch * _options.SequenceLength;
@@ -267,11 +254,6 @@ public sealed class Trainer : IDisposable
             }
         }
 
-        if (_options.ProfilePrefix is not null)
-        {
-            ProfileFiles = [.. gradientStep.EndProfiling(), optimizer.EndProfiling()];
-        }
-
         return report;
     }
 
@@ -288,7 +270,8 @@ public sealed class Trainer : IDisposable
 
         var stages = ExpertParallelTraining.Build(_config, _options.ExpertShards, _options.Losses, _options.Precision);
         ExpertParallelStep.WriteGraphs(stages, Path.Combine(_run, RunFiles.Stages));
-        return new ExpertParallelStep(stages, _parameters, step, settings);
+        return new ExpertParallelStep(stages, step, settings,
+            _options.ExpertDevices is { } devices ? shard => settings with { Device = ExecutionDevice.Parse(devices[shard]) } : null);
     }
 
     /// <summary>Mean language-model loss over the first ValidBatches windows of the validation split (the same ones every time).</summary>
@@ -311,19 +294,143 @@ public sealed class Trainer : IDisposable
 
         double total = 0;
         var batches = Math.Min(_options.ValidBatches, Math.Max(1, sampler.WindowsPerEpoch / _options.MicroBatch));
-        for (var b = 0; b < batches; b++)
+        var temporaries = new List<OrtValue>();
+        var weights = FullWeights(temporaries);
+        try
+        {
+            for (var b = 0; b < batches; b++)
+            {
+                total += ValidationLoss(evaluation, weights, sampler);
+            }
+        }
+        finally
+        {
+            temporaries.ForEach(t => t.Dispose());
+        }
+
+        return total / batches;
+    }
+
+    private double ValidationLoss(InferenceSession evaluation, IReadOnlyDictionary<string, OrtValue> weights, GptSampler sampler)
+    {
         {
             var (ids, targets) = StepTensors.Split(sampler.NextBatch(_options.MicroBatch), _options.MicroBatch, _options.SequenceLength);
-            var inputs = _parameters.Select((p, i) => (p.Name, _weights.Current(i))).ToDictionary(t => t.Name, t => t.Item2);
+            var inputs = new Dictionary<string, OrtValue>(weights);
             using var idValue = OrtValue.FromArray(ids, _options.MicroBatch, _options.SequenceLength);
             using var targetValue = OrtValue.FromArray(targets, _options.MicroBatch, _options.SequenceLength);
             inputs[FlameMoeModel.InputIds] = idValue;
             inputs[TrainingLosses.Targets] = targetValue;
             using var results = evaluation.Run(inputs, [TrainingLosses.LanguageModelLoss]);
-            total += results[TrainingLosses.LanguageModelLoss].ToArray<float>()[0];
+            return results[TrainingLosses.LanguageModelLoss].ToArray<float>()[0];
+        }
+    }
+
+    /// <summary>
+    /// One home, or the trunk's plus one per expert shard on the devices given (expert_devices):
+    /// then each shard's rows of the stacked expert tensors (the rank-3 parameters, E rows) live
+    /// in its own home.
+    /// </summary>
+    private static List<ParameterHome> CreateHomes(IReadOnlyList<ParameterSpec> parameters, ModelConfig config, TrainingOptions options)
+    {
+        var device = ExecutionDevice.Parse(options.Device);
+        var indexed = parameters.Select((p, i) => (Spec: p, Index: i)).ToList();
+        if (options.ExpertDevices is not { } devices)
+        {
+            return [new ParameterHome([.. indexed.Select(t => new ParameterPiece(t.Spec.Name, t.Index, t.Spec.Shape, 0))], device, options.InPlace)];
         }
 
-        return total / batches;
+        bool IsExperts(ParameterSpec p) => p.Shape.Length == 3 && p.Shape[0] == config.Experts;
+        var perShard = config.Experts / devices.Count;
+        var homes = new List<ParameterHome>
+        {
+            new([.. indexed.Where(t => !IsExperts(t.Spec)).Select(t => new ParameterPiece(t.Spec.Name, t.Index, t.Spec.Shape, 0))], device, options.InPlace),
+        };
+        for (var s = 0; s < devices.Count; s++)
+        {
+            homes.Add(new ParameterHome(
+                [.. indexed.Where(t => IsExperts(t.Spec)).Select(t => new ParameterPiece(t.Spec.Name, t.Index, [perShard, .. t.Spec.Shape[1..]], (long)s * perShard))],
+                ExecutionDevice.Parse(devices[s]), options.InPlace));
+        }
+
+        return homes;
+    }
+
+    /// <summary>Every piece of parameter <paramref name="index"/>, in row order, with its home and slot.</summary>
+    private IEnumerable<(ParameterHome Home, int Slot, ParameterPiece Piece)> PiecesOf(int index) =>
+        _homes.SelectMany(h => h.Pieces.Select((p, slot) => (Home: h, Slot: slot, Piece: p))).Where(t => t.Piece.Index == index).OrderBy(t => t.Piece.FirstRow);
+
+    private long RowSize(int index) => _parameters[index].Shape.Skip(1).Aggregate(1L, (n, d) => n * d);
+
+    /// <summary>Copies a whole parameter's values (host) into its pieces' tensors.</summary>
+    private void Distribute(int index, ReadOnlySpan<float> values, Func<ParameterHome, ResidentTensors> tensors)
+    {
+        var row = RowSize(index);
+        foreach (var (home, slot, piece) in PiecesOf(index))
+        {
+            tensors(home).Load(slot, values.Slice(checked((int)(piece.FirstRow * row)), checked((int)(piece.Shape[0] * row))));
+        }
+    }
+
+    /// <summary>A whole parameter as a checkpoint tensor, its pieces joined in row order.</summary>
+    private SafeTensor Gather(int index, string name, Func<ParameterHome, ResidentTensors> tensors)
+    {
+        var pieces = PiecesOf(index).ToList();
+        if (pieces is [var whole])
+        {
+            return tensors(whole.Home).ToSafeTensor(whole.Slot, name);
+        }
+
+        var values = new float[_parameters[index].Shape.Aggregate(1L, (n, d) => n * d)];
+        foreach (var (home, slot, piece) in pieces)
+        {
+            home.Read(tensors(home), slot).CopyTo(values, piece.FirstRow * RowSize(index));
+        }
+
+        return SafeTensor.From<float>(name, values, _parameters[index].Shape);
+    }
+
+    /// <summary>Every weight whole, by name, in the trunk's memory: resident tensors, or (for placed experts) joined copies added to <paramref name="temporaries"/>.</summary>
+    private Dictionary<string, OrtValue> FullWeights(List<OrtValue> temporaries)
+    {
+        var weights = new Dictionary<string, OrtValue>();
+        for (var i = 0; i < _parameters.Count; i++)
+        {
+            var pieces = PiecesOf(i).ToList();
+            if (pieces is [var whole] && whole.Home == _homes[0])
+            {
+                weights[_parameters[i].Name] = whole.Home.Weights.Current(whole.Slot);
+                continue;
+            }
+
+            var joined = Gather(i, _parameters[i].Name, h => h.Weights);
+            var tensor = _homes[0].Memory.Allocate(TensorElementType.Float, _parameters[i].Shape);
+            temporaries.Add(tensor);
+            _homes[0].Memory.Upload(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(joined.Data.Span), tensor);
+            weights[_parameters[i].Name] = tensor;
+        }
+
+        return weights;
+    }
+
+    // One home: the run's optimizer_model.onnx. Several: each home's share of it (clipping by the global norm), written to stages/ for inspection.
+    private void OpenOptimizers(Func<string, SessionSettings> settings, StepTensors step)
+    {
+        if (_homes.Count == 1)
+        {
+            _homes[0].OpenOptimizer(File.ReadAllBytes(Path.Combine(_run, RunFiles.OptimizerModel)), null, settings("optimizer"), step);
+            return;
+        }
+
+        Directory.CreateDirectory(Path.Combine(_run, RunFiles.Stages));
+        for (var k = 0; k < _homes.Count; k++)
+        {
+            var parameters = _homes[k].OptimizerParameters;
+            var optimizer = AdamWGraph.Build(parameters, _options.Optimizer, skipNonFinite: _options.Precision == "fp16", globalSumOfSquares: true).ToByteArray();
+            var squares = AdamWGraph.BuildSumOfSquares(parameters).ToByteArray();
+            AtomicFile.WriteAllBytes(Path.Combine(_run, RunFiles.Stages, $"optimizer.{k}.onnx"), optimizer);
+            AtomicFile.WriteAllBytes(Path.Combine(_run, RunFiles.Stages, $"grad_sum_of_squares.{k}.onnx"), squares);
+            _homes[k].OpenOptimizer(optimizer, squares, settings($"optimizer-{k}") with { Device = _homes[k].Memory.Device }, step);
+        }
     }
 
     private void SaveCheckpoint(bool milestone)
@@ -333,9 +440,9 @@ public sealed class Trainer : IDisposable
         for (var i = 0; i < _parameters.Count; i++)
         {
             var p = new Parameter(_parameters[i].Name, _parameters[i].Shape);
-            weights.Add(_weights.ToSafeTensor(i, p.Name));
-            moments.Add(_firstMoments.ToSafeTensor(i, p.FirstMoment));
-            moments.Add(_secondMoments.ToSafeTensor(i, p.SecondMoment));
+            weights.Add(Gather(i, p.Name, h => h.Weights));
+            moments.Add(Gather(i, p.FirstMoment, h => h.FirstMoments));
+            moments.Add(Gather(i, p.SecondMoment, h => h.SecondMoments));
         }
 
         var state = new CheckpointState
@@ -355,11 +462,7 @@ public sealed class Trainer : IDisposable
 
     public void Dispose()
     {
-        _weights.Dispose();
-        _firstMoments.Dispose();
-        _secondMoments.Dispose();
-        _gradients.Dispose();
-        _memory.Dispose();
+        _homes.ForEach(h => h.Dispose());
         (_dataset as IDisposable)?.Dispose();
     }
 }

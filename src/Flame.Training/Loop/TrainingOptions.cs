@@ -77,6 +77,14 @@ public sealed record TrainingOptions
     public int ExpertShards { get; init; } = 1;
 
     /// <summary>
+    /// With expert shards: the device of each shard ("cuda:1", ...; one per shard). Each shard's
+    /// expert weights, gradients and Adam moments then live on its device and its sessions run
+    /// there, with an optimizer step per device clipping by the global norm. Null: every shard
+    /// on <see cref="Device"/>, reading its rows of the stacked tensors in place.
+    /// </summary>
+    public IReadOnlyList<string>? ExpertDevices { get; init; }
+
+    /// <summary>
     /// Compute precision of the matrix multiplies: "fp32", or "fp16"/"bf16" (autocast: weights,
     /// optimizer state and everything else stay fp32; fp16 adds dynamic loss scaling).
     /// </summary>
@@ -123,6 +131,8 @@ public sealed record TrainingOptions
         if (Precision == "bf16" && Device.Trim().Equals("cpu", StringComparison.OrdinalIgnoreCase)) errors.Add("precision bf16 needs --device cuda: ONNX Runtime's CPU provider has no bfloat16 MatMul (use fp16 or fp32 on the CPU)");
         if (!(InitialLossScale >= 1)) errors.Add($"initial_loss_scale must be at least 1 (got {InitialLossScale})");
         if (ExpertShards < 1) errors.Add($"expert_shards must be at least 1 (got {ExpertShards})");
+        if (ExpertDevices is { } devices && (devices.Count != ExpertShards || ExpertShards < 2)) errors.Add($"expert_devices must name one device per expert shard ({ExpertShards} shards, {devices.Count} devices; at least 2)");
+        if (ExpertDevices?.FirstOrDefault(d => !IsDevice(d)) is { } wrong) errors.Add($"expert_devices: \"{wrong}\" is not cpu, cuda or cuda:N");
         if (!IsDevice(Device)) errors.Add($"device must be cpu, cuda or cuda:N (got \"{Device}\")");
         if (KeepLast < 1) errors.Add($"keep_last must be at least 1 (got {KeepLast})");
         if (!(TrainFraction > 0 && ValidFraction >= 0 && TrainFraction + ValidFraction <= 1)) errors.Add($"train ({TrainFraction}) and valid ({ValidFraction}) fractions must be positive and sum to at most 1");

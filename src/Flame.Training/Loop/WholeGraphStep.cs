@@ -19,14 +19,16 @@ internal sealed class WholeGraphStep : IGradientStep
         step.BindTraining(_binding, _session);
     }
 
-    public void Run(ResidentTensors weights, ResidentTensors gradients)
+    /// <summary>One graph, so one home holding every parameter whole.</summary>
+    public void Run(IReadOnlyList<ParameterHome> homes)
     {
-        for (var i = 0; i < _parameters.Count; i++)
+        var home = homes.Single();
+        foreach (var parameter in _parameters)
         {
-            var name = _parameters[i].Name;
-            _binding.BindInput(name, weights.Current(i));
-            _binding.BindInput(GradientAccumulation.Accumulated(name), gradients.Current(i));
-            _binding.BindOutput(GradientAccumulation.Gradient(name), gradients.Next(i));
+            var slot = home.Slot(parameter.Name) ?? throw new InvalidOperationException($"{parameter.Name} is not held whole");
+            _binding.BindInput(parameter.Name, home.Weights.Current(slot));
+            _binding.BindInput(GradientAccumulation.Accumulated(parameter.Name), home.Gradients.Current(slot));
+            _binding.BindOutput(GradientAccumulation.Gradient(parameter.Name), home.Gradients.Next(slot));
         }
 
         _binding.Run();

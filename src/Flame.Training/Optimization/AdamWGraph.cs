@@ -32,7 +32,15 @@ public static class AdamWGraph
     public const string GradScale = "grad_scale";
     public const string GradsFinite = "grads_finite";
 
-    public static ModelProto Build(IReadOnlyList<Parameter> parameters, AdamWSettings settings, int opset = GraphBuilder.DefaultOpset, bool skipNonFinite = false)
+    /// <summary>Σ g² over gradients: an output of <see cref="BuildSumOfSquares"/>, an input of a step whose parameters are spread over several devices.</summary>
+    public const string SumOfSquares = "grad_sum_of_squares";
+
+    /// <param name="globalSumOfSquares">
+    /// The parameters are one device's share of the model: Σ g² over all of them comes in as the
+    /// input grad_sum_of_squares (the sum of every share's <see cref="BuildSumOfSquares"/>), so
+    /// clipping uses the global norm, as Megatron's distributed optimizer does.
+    /// </param>
+    public static ModelProto Build(IReadOnlyList<Parameter> parameters, AdamWSettings settings, int opset = GraphBuilder.DefaultOpset, bool skipNonFinite = false, bool globalSumOfSquares = false)
     {
         var g = new GraphBuilder("adamw_step", opset);
         Value Scalar(double value) => g.Constant((float)value);
@@ -42,8 +50,7 @@ public static class AdamWGraph
 
         // Global gradient norm over every parameter.
         var gradients = parameters.Select(p => g.Input(p.Gradient, DataType.Float, p.Shape.Select(d => (Dim)d).ToArray())).ToList();
-        var sumOfSquares = gradients.Select(grad => g.ReduceSum(g.Mul(grad, grad), Enumerable.Range(0, grad.Rank).Select(a => (long)a).ToArray(), keepDims: false))
-            .Aggregate(g.Add);
+        var sumOfSquares = globalSumOfSquares ? g.Input(SumOfSquares, DataType.Float) : SumOfSquaresOf(g, gradients);
         var scaledNorm = g.Sqrt(sumOfSquares);
         var finite = g.Equal(g.Sub(scaledNorm, scaledNorm), Scalar(0));                 // x − x is NaN for ±inf and NaN
         g.Output(finite, GradsFinite);
@@ -79,4 +86,15 @@ public static class AdamWGraph
 
         return g.ToModel(WeightsAs.Inputs);
     }
+
+    /// <summary>Σ g² over the gradients of <paramref name="parameters"/> (inputs p_grad; output grad_sum_of_squares).</summary>
+    public static ModelProto BuildSumOfSquares(IReadOnlyList<Parameter> parameters, int opset = GraphBuilder.DefaultOpset)
+    {
+        var g = new GraphBuilder("grad_sum_of_squares", opset);
+        g.Output(SumOfSquaresOf(g, [.. parameters.Select(p => g.Input(p.Gradient, DataType.Float, p.Shape.Select(d => (Dim)d).ToArray()))]), SumOfSquares);
+        return g.ToModel(WeightsAs.Inputs);
+    }
+
+    private static Value SumOfSquaresOf(GraphBuilder g, IReadOnlyList<Value> gradients) =>
+        gradients.Select(grad => g.ReduceSum(g.Mul(grad, grad), Enumerable.Range(0, grad.Rank).Select(a => (long)a).ToArray(), keepDims: false)).Aggregate(g.Add);
 }

@@ -21,13 +21,11 @@ internal sealed class ExpertParallelStep : IGradientStep
     private sealed record Sessions(TrainingStage Graphs, InferenceSession? Forward, InferenceSession Backward, OrtMemoryInfo Memory);
 
     private readonly List<Sessions> _stages = [];
-    private readonly Dictionary<string, int> _parameterIndex;
     private readonly StepTensors _step;
 
     /// <param name="shardSettings">The settings (device) of shard s's sessions; the trunk uses <paramref name="settings"/>.</param>
-    public ExpertParallelStep(IReadOnlyList<TrainingStage> stages, IReadOnlyList<ParameterSpec> parameters, StepTensors step, SessionSettings settings, Func<int, SessionSettings>? shardSettings = null)
+    public ExpertParallelStep(IReadOnlyList<TrainingStage> stages, StepTensors step, SessionSettings settings, Func<int, SessionSettings>? shardSettings = null)
     {
-        _parameterIndex = parameters.Select((p, i) => (p.Name, i)).ToDictionary(t => t.Name, t => t.i);
         _step = step;
         foreach (var stage in stages)
         {
@@ -59,7 +57,7 @@ internal sealed class ExpertParallelStep : IGradientStep
         }
     }
 
-    public void Run(ResidentTensors weights, ResidentTensors gradients)
+    public void Run(IReadOnlyList<ParameterHome> homes)
     {
         var owned = new List<IDisposable>();
         try
@@ -70,7 +68,7 @@ internal sealed class ExpertParallelStep : IGradientStep
                 using var binding = stage.Forward!.CreateIoBinding();
                 foreach (var input in stage.Forward.Inputs)
                 {
-                    binding.BindInput(input.Name, ParameterView(input.Name, stage.Graphs.Stage, weights.Current, owned) ?? values[input.Name]);
+                    binding.BindInput(input.Name, ParameterView(homes, input.Name, stage.Graphs.Stage, h => h.Weights.Current, owned) ?? values[input.Name]);
                 }
 
                 foreach (var output in stage.Forward.Outputs)
@@ -96,15 +94,15 @@ internal sealed class ExpertParallelStep : IGradientStep
                 using var binding = stage.Backward.CreateIoBinding();
                 foreach (var input in stage.Backward.Inputs)
                 {
-                    var value = ParameterView(input.Name, stage.Graphs.Stage, weights.Current, owned)
-                        ?? (GradientAccumulation.OfAccumulated(input.Name) is { } accumulated ? ParameterView(accumulated, stage.Graphs.Stage, gradients.Current, owned) : null)
+                    var value = ParameterView(homes, input.Name, stage.Graphs.Stage, h => h.Weights.Current, owned)
+                        ?? (GradientAccumulation.OfAccumulated(input.Name) is { } accumulated ? ParameterView(homes, accumulated, stage.Graphs.Stage, h => h.Gradients.Current, owned) : null)
                         ?? (seedInputs.TryGetValue(input.Name, out var seed) ? seed : values[input.Name]);
                     binding.BindInput(input.Name, value);
                 }
 
                 foreach (var output in stage.Backward.Outputs)
                 {
-                    var target = GradientAccumulation.OfGradient(output.Name) is { } parameter ? ParameterView(parameter, stage.Graphs.Stage, gradients.Next, owned) : null;
+                    var target = GradientAccumulation.OfGradient(output.Name) is { } parameter ? ParameterView(homes, parameter, stage.Graphs.Stage, h => h.Gradients.Next, owned) : null;
                     target ??= stepOutputs.TryGetValue(output.Name, out var stepOutput) ? stepOutput : null;
                     if (target is null)
                     {
@@ -134,18 +132,42 @@ internal sealed class ExpertParallelStep : IGradientStep
         }
     }
 
-    /// <summary>The stage's rows of parameter <paramref name="name"/>'s tensor in <paramref name="tensors"/> (weights or gradients), or null when the name is not one of its parameters.</summary>
-    private OrtValue? ParameterView(string name, ForwardStage stage, Func<int, OrtValue> tensors, List<IDisposable> owned)
+    /// <summary>
+    /// The stage's rows of parameter <paramref name="name"/> among the homes' tensors (weights or
+    /// gradients): the piece itself where a home holds exactly those rows, else a view of the
+    /// piece that holds them; null when the name is not one of the stage's parameters.
+    /// </summary>
+    private static OrtValue? ParameterView(IReadOnlyList<ParameterHome> homes, string name, ForwardStage stage, Func<ParameterHome, Func<int, OrtValue>> tensors, List<IDisposable> owned)
     {
-        var parameter = stage.Parameters.FirstOrDefault(p => p.Name == name);
-        if (parameter is null)
+        var wanted = stage.Parameters.FirstOrDefault(p => p.Name == name);
+        if (wanted is null)
         {
             return null;
         }
 
-        var view = tensors(_parameterIndex[name]).Rows(parameter.FirstRow, parameter.Shape[0]);
-        owned.Add(view);
-        return view;
+        foreach (var home in homes)
+        {
+            foreach (var (piece, slot) in home.Pieces.Select((p, i) => (p, i)).Where(t => t.p.Name == name))
+            {
+                var offset = wanted.FirstRow - piece.FirstRow;
+                if (offset < 0 || offset + wanted.Shape[0] > piece.Shape[0])
+                {
+                    continue;
+                }
+
+                var tensor = tensors(home)(slot);
+                if (offset == 0 && wanted.Shape[0] == piece.Shape[0])
+                {
+                    return tensor;
+                }
+
+                var view = tensor.Rows(offset, wanted.Shape[0]);
+                owned.Add(view);
+                return view;
+            }
+        }
+
+        throw new InvalidOperationException($"no home holds rows [{wanted.FirstRow}, {wanted.FirstRow + wanted.Shape[0]}) of {name}");
     }
 
     public IReadOnlyList<string> EndProfiling() =>

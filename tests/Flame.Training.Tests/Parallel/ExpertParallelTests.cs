@@ -21,13 +21,14 @@ public sealed class ExpertParallelTests
     // Two MoE layers, so gradients cross a trunk stage between two sets of shards.
     private static ModelConfig Tiny => ModelConfigs.Load("tiny-moe") with { Layers = 3, Hidden = 32, Heads = 2, DenseFfn = 64, ExpertFfn = 32, SharedFfn = 32, MaxSequenceLength = 64 };
 
-    private (List<StepReport> Reports, Dictionary<string, float[]> Weights) Train(string name, int shards, ModelConfig config)
+    private (List<StepReport> Reports, Dictionary<string, float[]> Weights) Train(string name, int shards, ModelConfig config, bool placed = false)
     {
         var data = SyntheticCorpus.Write(Path.Combine(_folder, "data-" + name));
         var options = new TrainingOptions
         {
             Dataset = data, Steps = 4, SequenceLength = 16, MicroBatch = 2, Accumulation = 2, LearningRate = 3e-3, WarmupFraction = 0,
-            ValidBatches = 0, Milestones = 0, ExpertShards = shards,
+            ValidBatches = 2, ValidEvery = 2, ValidFraction = 0.1, Milestones = 0, ExpertShards = shards,
+            ExpertDevices = placed ? [.. Enumerable.Repeat("cpu", shards)] : null,
         };
         var run = Path.Combine(_folder, name);
         var reports = new List<StepReport>();
@@ -41,19 +42,23 @@ public sealed class ExpertParallelTests
     }
 
     [TestMethod]
-    [DataRow(2)]
-    [DataRow(4)]
-    public void ShardedTrainingEqualsUnsharded(int shards)
+    [DataRow(2, false)]
+    [DataRow(4, false)]
+    [DataRow(2, true, DisplayName = "2 shards placed on devices of their own (each its own memory and optimizer step; all CPU here)")]
+    public void ShardedTrainingEqualsUnsharded(int shards, bool placed)
     {
         var (whole, wholeWeights) = Train("whole", 1, Tiny);
-        var (sharded, shardedWeights) = Train("sharded", shards, Tiny);
+        var (sharded, shardedWeights) = Train("sharded", shards, Tiny, placed);
 
         Assert.HasCount(4, sharded);
+        Assert.IsNotNull(whole[1].ValidationLoss, "validation runs at step 2");
         for (var i = 0; i < whole.Count; i++)
         {
             Assert.AreEqual(whole[i].Loss, sharded[i].Loss, 1e-5 * Math.Abs(whole[i].Loss), $"step {i + 1} loss");
             Assert.AreEqual(whole[i].LoadBalancingLoss, sharded[i].LoadBalancingLoss, 1e-5, $"step {i + 1} load-balancing loss");
             Assert.AreEqual(whole[i].GradNorm, sharded[i].GradNorm, 1e-4 * whole[i].GradNorm, $"step {i + 1} grad norm");
+            Assert.AreEqual(whole[i].ValidationLoss.HasValue, sharded[i].ValidationLoss.HasValue);
+            Assert.AreEqual(whole[i].ValidationLoss ?? 0, sharded[i].ValidationLoss ?? 0, 1e-5 * (whole[i].ValidationLoss ?? 0), $"step {i + 1} validation loss");
             CollectionAssert.AreEqual(whole[i].ExpertLoads.ToList(), sharded[i].ExpertLoads.ToList(), $"step {i + 1}: the same routing, so the same expert loads");
         }
 
@@ -68,15 +73,18 @@ public sealed class ExpertParallelTests
         var stages = Directory.GetFiles(Path.Combine(_folder, "sharded", RunFiles.Stages)).Select(Path.GetFileName).ToList();
         Assert.Contains($"experts.1.{shards - 1}.backward.onnx", stages);
         Assert.Contains("trunk.2.backward.onnx", stages);
+        Assert.AreEqual(placed, stages.Contains($"optimizer.{shards}.onnx"), "placed shards have an optimizer step each");
     }
 
     [TestMethod]
-    public void AShardedRunResumesBitIdentically()
+    [DataRow(false)]
+    [DataRow(true)]
+    public void AShardedRunResumesBitIdentically(bool placed)
     {
         var options = new TrainingOptions
         {
             Dataset = SyntheticCorpus.Write(Path.Combine(_folder, "data")), Steps = 4, SequenceLength = 16, MicroBatch = 2, Accumulation = 2,
-            ValidBatches = 0, CheckpointEvery = 2, ExpertShards = 2,
+            ValidBatches = 2, ValidEvery = 2, ValidFraction = 0.1, CheckpointEvery = 2, ExpertShards = 2, ExpertDevices = placed ? ["cpu", "cpu"] : null,
         };
         foreach (var (name, stop) in new[] { ("straight", 4L), ("interrupted", 2L) })
         {
