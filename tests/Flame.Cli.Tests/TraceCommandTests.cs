@@ -69,7 +69,7 @@ public sealed class TraceCommandTests
             Assert.IsTrue(File.Exists(Path.Combine(traces, "actives", "iter_0000020", "layer_02.parquet")));
 
             // The same checkpoints with their experts in two shards (ExpertParallelTests checks the numbers).
-            var sharded = CliRunner.Run("trace", "--run", run, "--dataset", prefix, "--tokens", "256", "--seq-len", "32", "--out", Path.Combine(run, "traces-sharded"), "--expert-shards", "2");
+            var sharded = CliRunner.Run("trace", "--run", run, "--dataset", prefix, "--tokens", "256", "--seq-len", "32", "--out", Path.Combine(run, "traces-sharded"), "--expert-shards", "2", "--expert-devices", "cpu,cpu");
             Assert.AreEqual(0, sharded.ExitCode, sharded.Error);
             Assert.IsTrue(File.Exists(Path.Combine(run, "traces-sharded", "actives", "iter_0000020", "layer_02.parquet")));
 

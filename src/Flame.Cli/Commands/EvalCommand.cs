@@ -37,9 +37,10 @@ public static class EvalCommand
         var limit = new Option<int?>("--limit") { Description = "Score only the first N documents of each task (for a quick look)." };
         var device = DeviceOption.Create();
         var shards = ModelRunners.ShardsOption();
+        var expertDevices = DeviceOption.CreateExpertDevices();
         var command = new Command("eval", "Evaluate models on zero/few-shot tasks with lm-evaluation-harness's prompts and metrics; finished cells are skipped on a re-run.")
         {
-            models, run, checkpoints, tokenizer, tasks, data, output, shots, maxLength, limit, dataset, split, sequence, windows, device, shards,
+            models, run, checkpoints, tokenizer, tasks, data, output, shots, maxLength, limit, dataset, split, sequence, windows, device, shards, expertDevices,
         };
         command.SetAction(parseResult =>
         {
@@ -47,7 +48,7 @@ public static class EvalCommand
             var runFolder = parseResult.GetValue(run)?.FullName;
             var files = parseResult.GetValue(models) ?? [];
             ModelRunners.CheckShardable(parseResult.GetValue(shards), files.Length);
-            var evaluated = EvaluatedModels(files, runFolder, parseResult.GetValue(checkpoints)!, DeviceOption.Settings(parseResult, device), parseResult.GetValue(shards));
+            var evaluated = EvaluatedModels(files, runFolder, parseResult.GetValue(checkpoints)!, DeviceOption.Settings(parseResult, device), parseResult.GetValue(shards), DeviceOption.ExpertDevices(parseResult, expertDevices));
             var bpe = TokenizerFiles.Load(parseResult.GetValue(tokenizer) ?? (runFolder is not null ? Path.Combine(runFolder, "tokenizer.json")
                 : throw new ArgumentException("--tokenizer is required unless --run names a run with its tokenizer.json")));
             var dataRoot = parseResult.GetValue(data)?.FullName;
@@ -110,7 +111,7 @@ public static class EvalCommand
     }
 
     /// <summary>What to evaluate, in order: model files (steps 0, 1, ...), then a run's checkpoints (their steps).</summary>
-    private static List<(string Name, long Step, Func<IModelRunner> Open)> EvaluatedModels(FileInfo[] files, string? run, string checkpoints, SessionSettings settings, int shards)
+    private static List<(string Name, long Step, Func<IModelRunner> Open)> EvaluatedModels(FileInfo[] files, string? run, string checkpoints, SessionSettings settings, int shards, string[]? shardDevices)
     {
         var models = files.Select((f, i) => (Path.GetFileNameWithoutExtension(f.Name), (long)i, ModelRunners.FromFile(f.FullName, settings))).ToList();
         if (run is not null)
@@ -127,7 +128,7 @@ public static class EvalCommand
                     ? step
                     : throw new ArgumentException($"checkpoint '{c}' is not in {store.Folder}; it has {string.Join(", ", steps.Select(Flame.Training.Checkpoints.CheckpointStore.NameOf))}"))
                 .ToList();
-            models.AddRange(wanted.Select(step => (Flame.Training.Checkpoints.CheckpointStore.NameOf(step), step, ModelRunners.FromCheckpoint(store, step, settings, shards))));
+            models.AddRange(wanted.Select(step => (Flame.Training.Checkpoints.CheckpointStore.NameOf(step), step, ModelRunners.FromCheckpoint(store, step, settings, shards, shardDevices))));
         }
 
         return models.Count > 0 ? models : throw new ArgumentException("nothing to evaluate: give --model files and/or --run");

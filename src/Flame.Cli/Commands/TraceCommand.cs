@@ -26,9 +26,10 @@ public static class TraceCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "The traces folder (actives/, samples/).", Required = true };
         var device = DeviceOption.Create();
         var shards = ModelRunners.ShardsOption();
+        var expertDevices = DeviceOption.CreateExpertDevices();
         var command = new Command("trace", "Write routing traces (actives/iter_NNNNNNN/layer_NN.parquet, samples/samples.parquet) for `flame analyze`.")
         {
-            models, run, steps, tokenizer, input, dataset, split, tokens, sequence, output, device, shards,
+            models, run, steps, tokenizer, input, dataset, split, tokens, sequence, output, device, shards, expertDevices,
         };
         command.SetAction(parseResult =>
         {
@@ -46,7 +47,7 @@ public static class TraceCommand
             {
                 var store = new Flame.Training.Checkpoints.CheckpointStore(runFolder);
                 traced.AddRange(store.Steps().Select(step => (Flame.Training.Checkpoints.CheckpointStore.NameOf(step), Flame.Training.Checkpoints.CheckpointStore.NameOf(step),
-                    ModelRunners.FromCheckpoint(store, step, settings, shardCount))));
+                    ModelRunners.FromCheckpoint(store, step, settings, shardCount, DeviceOption.ExpertDevices(parseResult, expertDevices)))));
             }
 
             if (traced.Count == 0)

@@ -12,8 +12,8 @@ namespace Flame.Training.Parallel;
 
 /// <summary>
 /// The forward pass with experts sharded (<see cref="ExpertParallelGraphs"/>), for evaluation and
-/// tracing: each stage in its own session, run in order, the weights resident in the device's
-/// memory once and each shard bound to its rows of the stacked expert tensors. From outside it
+/// tracing: each stage in its own session on its device (a shard's may be its own), run in
+/// order, each holding its own rows of the weights in that device's memory. From outside it
 /// is one model: input_ids in; logits and every MoE layer's router_logits, topk_weights and
 /// topk_indices out, as the whole forward graph has them.
 /// </summary>
@@ -21,41 +21,61 @@ public sealed class ExpertParallelForward : IModelRunner
 {
     private sealed record Stage(InferenceSession Session, Dictionary<string, OrtValue> Weights);
 
-    private readonly DeviceMemory _memory;
+    private readonly Dictionary<ExecutionDevice, DeviceMemory> _memories = [];
     private readonly List<OrtValue> _tensors = [];
     private readonly List<Stage> _stages = [];
 
     /// <param name="weight">The values of each parameter (float32, the model's shapes), by name.</param>
-    public ExpertParallelForward(ModelConfig config, int shards, Func<string, long[], ReadOnlySpan<float>> weight, SessionSettings? settings = null)
+    /// <param name="shardDevices">The device of each shard (its rows of the expert weights are copied there); null: every stage on the settings' device.</param>
+    public ExpertParallelForward(ModelConfig config, int shards, Func<string, long[], ReadOnlySpan<float>> weight, SessionSettings? settings = null, IReadOnlyList<ExecutionDevice>? shardDevices = null)
     {
         settings ??= SessionSettings.Default;
-        var stages = ExpertParallelGraphs.Build(config, shards);
-        _memory = DeviceMemory.For(settings.Device);
-        var full = new Dictionary<string, OrtValue>();
-        foreach (var parameter in FlameMoeModel.Build(config, new ForwardOptions(WeightsAs.Inputs)).Parameters)
+        if (shardDevices is not null && shardDevices.Count != shards)
         {
-            var tensor = _memory.Allocate(TensorElementType.Float, parameter.Shape);
-            _tensors.Add(tensor);
-            _memory.Upload(weight(parameter.Name, parameter.Shape), tensor);
-            full[parameter.Name] = tensor;
+            throw new ArgumentException($"{shardDevices.Count} expert devices for {shards} shards");
         }
 
-        foreach (var stage in stages)
+        var shapes = FlameMoeModel.Build(config, new ForwardOptions(WeightsAs.Inputs)).Parameters.ToDictionary(p => p.Name, p => p.Shape);
+        foreach (var stage in ExpertParallelGraphs.Build(config, shards))
         {
-            var views = stage.Parameters.ToDictionary(p => p.Name, p => p.FirstRow == 0 && p.Shape[0] == full[p.Name].Shape[0] ? full[p.Name] : Track(full[p.Name].Rows(p.FirstRow, p.Shape[0])));
-            _stages.Add(new Stage(new InferenceSession(FunctionInliner.Inline(stage.Model).ToByteArray(), settings), views));
+            var device = stage.IsExpertShard && shardDevices is not null ? shardDevices[stage.Shard] : settings.Device;
+            var memory = MemoryOf(device);
+            var weights = new Dictionary<string, OrtValue>();
+            foreach (var parameter in stage.Parameters)
+            {
+                // Each stage holds its own rows (a shard's experts), in its device's memory.
+                var full = shapes[parameter.Name];
+                var row = full.Skip(1).Aggregate(1L, (n, d) => n * d);
+                var tensor = memory.Allocate(TensorElementType.Float, parameter.Shape);
+                _tensors.Add(tensor);
+                memory.Upload(weight(parameter.Name, full).Slice(checked((int)(parameter.FirstRow * row)), checked((int)(parameter.Shape[0] * row))), tensor);
+                weights[parameter.Name] = tensor;
+            }
+
+            _stages.Add(new Stage(new InferenceSession(FunctionInliner.Inline(stage.Model).ToByteArray(), settings with { Device = device }), weights));
         }
 
         Outputs = [.. _stages.SelectMany(s => s.Session.Outputs).Where(o => !ExpertParallelGraphs.IsBoundary(o.Name))];
     }
 
+    private DeviceMemory MemoryOf(ExecutionDevice device)
+    {
+        if (!_memories.TryGetValue(device, out var memory))
+        {
+            memory = DeviceMemory.For(device);
+            _memories[device] = memory;
+        }
+
+        return memory;
+    }
+
     /// <summary>A checkpoint's model, sharded.</summary>
-    public static ExpertParallelForward Open(LoadedCheckpoint checkpoint, int shards, SessionSettings? settings = null)
+    public static ExpertParallelForward Open(LoadedCheckpoint checkpoint, int shards, SessionSettings? settings = null, IReadOnlyList<ExecutionDevice>? shardDevices = null)
     {
         var config = checkpoint.State.Config.Deserialize<ModelConfig>() ?? throw new InvalidDataException($"{checkpoint.Folder}: the state has no model config");
         using var weights = checkpoint.OpenWeights();
         return new ExpertParallelForward(config.Validate(), shards,
-            (name, shape) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(weights.ReadExpected(name, "F32", shape)), settings);
+            (name, shape) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(weights.ReadExpected(name, "F32", shape)), settings, shardDevices);
     }
 
     public IReadOnlyList<NodeMetadata> Outputs { get; }
@@ -94,12 +114,6 @@ public sealed class ExpertParallelForward : IModelRunner
         }
     }
 
-    private OrtValue Track(OrtValue view)
-    {
-        _tensors.Add(view);
-        return view;
-    }
-
     public void Dispose()
     {
         foreach (var stage in _stages)
@@ -112,6 +126,9 @@ public sealed class ExpertParallelForward : IModelRunner
             tensor.Dispose();
         }
 
-        _memory.Dispose();
+        foreach (var memory in _memories.Values)
+        {
+            memory.Dispose();
+        }
     }
 }

@@ -106,14 +106,16 @@ public sealed class ExpertParallelTests
     }
 
     [TestMethod]
-    public void ShardedForwardEqualsTheWholeGraph()
+    [DataRow(false)]
+    [DataRow(true, DisplayName = "shards on devices of their own (all CPU here)")]
+    public void ShardedForwardEqualsTheWholeGraph(bool placed)
     {
         var config = Tiny;
         var store = new CheckpointStore(Path.Combine(_folder, "run"));
         store.Save(new CheckpointState { Step = 1, TokensSeen = 0, Config = System.Text.Json.JsonSerializer.SerializeToNode(config)! }, CheckpointForward.InitialWeights(config, 5), []);
         var checkpoint = store.Load(1);
         using var whole = new Flame.Runtime.InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(Flame.Onnx.Transforms.FunctionInliner.Inline(CheckpointForward.Build(checkpoint))));
-        using var sharded = Flame.Training.Parallel.ExpertParallelForward.Open(checkpoint, 2);
+        using var sharded = Flame.Training.Parallel.ExpertParallelForward.Open(checkpoint, 2, shardDevices: placed ? [Flame.Runtime.ExecutionDevice.Cpu, Flame.Runtime.ExecutionDevice.Cpu] : null);
         CollectionAssert.AreEquivalent(whole.Outputs.Select(o => o.Name).ToList(), sharded.Outputs.Select(o => o.Name).ToList(), "the same outputs as the whole graph");
 
         var random = new Random(2);
