@@ -13,26 +13,16 @@ import time
 
 import torch
 
-from train_torch import FlameMoe, load_config, peak_memory_mib, report
+from train_torch import add_common_arguments, peak_memory_mib, report, seeded_model
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="flame-moe-38m")
-    parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--seq", type=int, default=256, help="prompt tokens per sequence")
+    add_common_arguments(parser)  # --seq: prompt tokens per sequence
     parser.add_argument("--decode", type=int, default=64, help="tokens decoded per sequence")
     parser.add_argument("--runs", type=int, default=5, help="timed prefills")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--dtype", default="fp32", choices=["fp32", "bf16"])
-    parser.add_argument("--json", help="write the results here")
     a = parser.parse_args()
-
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(1)
-    c = load_config(a.config)
-    model = FlameMoe(c).to(a.device)
+    c, model = seeded_model(a)
     cuda = a.device.startswith("cuda")
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     ids = (torch.arange(a.batch * a.seq, device=a.device) * 7919 % c["vocab_size"]).view(a.batch, a.seq)

@@ -126,6 +126,25 @@ class FlameMoe(torch.nn.Module):
         return rms_norm(x, self.final_norm, eps) @ self.lm_head, routing, present
 
 
+def add_common_arguments(parser):
+    """The options both benchmarks share."""
+    parser.add_argument("--config", default="flame-moe-38m")
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--seq", type=int, default=256)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtype", default="fp32", choices=["fp32", "bf16"])
+    parser.add_argument("--json", help="write the results here")
+
+
+def seeded_model(a):
+    """The config named by the arguments and its model, seeded, on their device."""
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(1)
+    c = load_config(a.config)
+    return c, FlameMoe(c).to(a.device)
+
+
 def peak_memory_mib(device):
     """Peak GPU memory allocated by torch on CUDA, else the process's peak RSS."""
     return torch.cuda.max_memory_allocated() >> 20 if device.startswith("cuda") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10
@@ -152,22 +171,12 @@ def loss_of(model, ids, targets):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="flame-moe-38m")
-    parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--seq", type=int, default=256)
+    add_common_arguments(parser)
     parser.add_argument("--steps", type=int, default=5, help="timed steps")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--dtype", default="fp32", choices=["fp32", "bf16"])
     parser.add_argument("--compile", action="store_true", help="torch.compile the loss (skipped if it fails)")
-    parser.add_argument("--json", help="write the results here")
     a = parser.parse_args()
-
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(1)
-    c = load_config(a.config)
-    model = FlameMoe(c).to(a.device)
+    c, model = seeded_model(a)
     decay = [p for p in model.parameters() if p.dim() >= 2]
     rest = [p for p in model.parameters() if p.dim() < 2]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}],
