@@ -56,7 +56,10 @@ public static class FlameFunctions
     {
         var f = new FunctionWriter("CombineExpert", ["accumulator", "token_rows", "expert_output", "gates"], ["combined"], [], opset,
             "Adds one expert's weighted outputs back into the rows of the tokens it served.");
-        f.Into("combined", "ScatterND", ["accumulator", "token_rows", f.One("Mul", ["expert_output", "gates"])], FunctionWriter.String("reduction", "add"));
+        var weighted = f.One("Mul", ["expert_output", "gates"]);                                          // (n, H)
+        // ScatterElements, not ScatterND: ORT's CPU ScatterND adds from several threads unsynchronised (see IndexingRules).
+        f.Into("combined", "ScatterElements", ["accumulator", f.One("Expand", ["token_rows", f.One("Shape", [weighted])]), weighted],
+            FunctionWriter.Int("axis", 0), FunctionWriter.String("reduction", "add"));
         return f.Build();
     }
 
@@ -119,7 +122,9 @@ public static class FlameFunctions
         var rows = f.One("Reshape", ["expert_output", f.One("Concat", [f.ConstantInts(-1), hidden], FunctionWriter.Int("axis", 0))]);   // (E·C, H)
         var slotOutputs = f.One("Mul", [f.One("Gather", [rows, "slot_positions"]), "slot_gates"]);                 // (Tk, H)
         var zeros = f.One("ConstantOfShape", [f.One("Shape", ["x"])]);                                        // float zeros (T, H)
-        f.Into("combined", "ScatterND", [zeros, "slot_tokens", slotOutputs], FunctionWriter.String("reduction", "add"));
+        // Each token's k slots add into its row: ScatterElements, which ORT adds deterministically (its CPU ScatterND races).
+        f.Into("combined", "ScatterElements", [zeros, f.One("Expand", ["slot_tokens", f.One("Shape", [slotOutputs])]), slotOutputs],
+            FunctionWriter.Int("axis", 0), FunctionWriter.String("reduction", "add"));
         return f.Build();
     }
 }

@@ -7,6 +7,10 @@ namespace Flame.Autodiff.Gradients;
 /// <summary>
 /// Gathers scatter their gradient back (adding where an element was read more than once);
 /// scatters gather it; TopK sends the gradient of each selected value to where it came from.
+/// Every adding scatter is ScatterElements: ONNX Runtime's CPU ScatterND with reduction=add
+/// updates rows from several threads without synchronisation, so rows read more than once
+/// (an embedding's repeated tokens) lose updates, nondeterministically (measured: errors up to
+/// 1.8 with 2 threads; ScatterElements is exact and deterministic).
 /// </summary>
 internal static class IndexingRules
 {
@@ -31,15 +35,27 @@ internal static class IndexingRules
         return c.Emit.Node(op, [c.Emit.ZerosLike(like), indices, updates], [.. attributes]);
     }
 
-    // Gather along axis a: move a to the front, scatter rows with ScatterND, move it back.
+    /// <summary>
+    /// Zeros like <paramref name="like"/> (rank r) plus, added into row rows[j] for every index j,
+    /// updates[j] (updates: rows' shape followed by like's trailing r − 1 dimensions).
+    /// </summary>
+    internal static string ScatterAddRows(GradientContext c, string like, int rank, string rows, string updates)
+    {
+        var e = c.Emit;
+        var trailing = e.Node("Slice", [e.Shape(like), e.Ints(1), e.Ints(long.MaxValue)]);
+        var flatUpdates = e.Reshape(updates, e.Concat(0, e.Ints(-1), trailing));                        // (N, rest)
+        var flatRows = e.Reshape(rows, e.Ints([-1, .. Enumerable.Repeat(1L, rank - 1)]));                // (N, 1, ..., 1)
+        return ScatterAdd(c, "ScatterElements", like, e.Expand(flatRows, e.Shape(flatUpdates)), flatUpdates, 0);
+    }
+
+    // Gather along axis a: move a to the front, scatter rows, move it back.
     private static void Gather(GradientContext c)
     {
         var e = c.Emit;
         var axis = c.Node.Int("axis", 0);
-        var rows = e.Unsqueeze(c.Input(1), -1);
         if (axis == 0)
         {
-            c.SetGradient(0, ScatterAdd(c, "ScatterND", c.Input(0), rows, c.Gradient));
+            c.SetGradient(0, ScatterAddRows(c, c.Input(0), c.RankOfInput(0), c.Input(1), c.Gradient));
             return;
         }
 
@@ -56,7 +72,7 @@ internal static class IndexingRules
         }
 
         var movedData = e.Transpose(c.Input(0), dataPerm);
-        var scattered = ScatterAdd(c, "ScatterND", movedData, rows, e.Transpose(c.Gradient, gradientPerm));
+        var scattered = ScatterAddRows(c, movedData, dataRank, c.Input(1), e.Transpose(c.Gradient, gradientPerm));
         c.SetGradient(0, e.Transpose(scattered, inverse));
     }
 
@@ -67,7 +83,11 @@ internal static class IndexingRules
             throw c.Error("GatherND with batch_dims has no gradient rule");
         }
 
-        c.SetGradient(0, ScatterAdd(c, "ScatterND", c.Input(0), c.Input(1), c.Gradient));
+        // Indices [..., 1] name rows: the Gather path. Deeper indices keep ScatterND (not used by our models).
+        var indices = c.InputInfo(1);
+        c.SetGradient(0, indices.HasRank && indices.Shape is { } shape && TensorInfo.IsOne(shape[^1])
+            ? ScatterAddRows(c, c.Input(0), c.RankOfInput(0), c.Input(1), c.Gradient)
+            : ScatterAdd(c, "ScatterND", c.Input(0), c.Input(1), c.Gradient));
     }
 
     // data: the gradient where nothing was written (all of it for reduction=add); updates: gathered.
