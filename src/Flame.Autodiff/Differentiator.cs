@@ -108,10 +108,27 @@ public static class Differentiator
         }
 
         var result = model.Clone();
-        result.Graph.Node.AddRange(emit.Nodes);
-        result.Graph.Node.AddRange(outputs);
         result.Graph.Output.AddRange(request.Wrt.Select(w => ValueInfo(request.GradientName(w), infos[w])));
+        result.Graph.Node.AddRange(Needed(emit.Nodes.Concat(outputs).ToList(), result.Graph.Output.Select(o => o.Name)));
         return result;
+    }
+
+    /// <summary>The emitted nodes some output depends on, in order (a fused rule can leave a generic rule's nodes unused).</summary>
+    private static List<NodeProto> Needed(List<NodeProto> emitted, IEnumerable<string> outputs)
+    {
+        var needed = outputs.ToHashSet();
+        var kept = new List<NodeProto>();
+        for (var i = emitted.Count - 1; i >= 0; i--)
+        {
+            if (emitted[i].Output.Any(needed.Contains))
+            {
+                kept.Add(emitted[i]);
+                needed.UnionWith(emitted[i].Input);
+            }
+        }
+
+        kept.Reverse();
+        return kept;
     }
 
     /// <summary>The float values on a path from a requested input to the loss.</summary>

@@ -147,6 +147,26 @@ public sealed class GradientRuleTests
     }
 
     [TestMethod]
+    public void LogSoftmaxFollowedByPickingTargetsIsOneScatter()
+    {
+        // Cross-entropy's shape: log-probabilities, then GatherElements of targets along the same
+        // axis (one or two per row, the second repeating some). The fused rule must match finite
+        // differences and leave no dense subtraction of the scattered gradient behind.
+        foreach (var (axis, picks) in new[] { (-1L, new long[] { 3, 0, 4, 4, 1, 2 }), (2L, new long[] { 1, 1, 0, 4, 2, 2, 3, 0, 4, 1, 1, 3 }) })
+        {
+            var g = new TestGraph().Input("x", DataType.Double, 2, 3, 5).Input("t", DataType.Int64, 2, 3, picks.Length / 6)
+                .Node("LogSoftmax", ["x"], ["logp"], Int("axis", axis))
+                .Node("GatherElements", ["logp", "t"], ["y"], Int("axis", axis));
+            var inputs = new Dictionary<string, TestTensor> { ["x"] = R(2, 3, 5), ["t"] = TestTensor.Ints(picks, 2, 3, picks.Length / 6) };
+            GradientCheck.Check(g.Build(), inputs, ["x"]);
+
+            var gradient = Differentiator.Differentiate(g.Build(), new GradientRequest("y", ["x"]));
+            Assert.IsFalse(gradient.Graph.Node.Any(n => n.OpType == "Sub" && n.Name.StartsWith("grad/", StringComparison.Ordinal)), "the generic g − exp(y)·Σg is not emitted");
+            Assert.AreEqual(1, gradient.Graph.Node.Count(n => n.OpType == "ScatterElements"), "one scatter: the unused one of the gather's rule is pruned");
+        }
+    }
+
+    [TestMethod]
     public void SoftmaxLogSoftmaxAndCumSum()
     {
         var x = R(2, 3, 5);

@@ -74,9 +74,46 @@ internal static class ReductionRules
     private static void LogSoftmax(GradientContext c)
     {
         var axis = c.Node.Int("axis", -1);
-        var total = c.Emit.ReduceSum(c.Gradient, [axis], keepDims: true);
-        c.SetGradient(0, c.Emit.Sub(c.Gradient, c.Emit.Mul(c.Emit.Exp(c.Output(0)), total)));
+        if (ScatteredIntoZeros(c, axis) is { } picked)
+        {
+            // Cross-entropy: g only scatters the picked entries' gradients u into zeros (the
+            // gradient of a GatherElements of the targets), so Σ g = Σ u and dx is one scatter-add
+            // of u into −exp(y) Σ u. Neither the zeros nor the dense g is made: two tensors of the
+            // logits' size fewer (the unused scatter is pruned).
+            var total = c.Emit.ReduceSum(picked.Updates, [axis], keepDims: true);
+            var dense = c.Emit.Mul(c.Emit.Exp(c.Output(0)), c.Emit.Neg(total));
+            c.SetGradient(0, c.Emit.Node("ScatterElements", [dense, picked.Indices, picked.Updates],
+                OnnxAttributes.Int("axis", axis), OnnxAttributes.String("reduction", "add")));
+            return;
+        }
+
+        var sum = c.Emit.ReduceSum(c.Gradient, [axis], keepDims: true);
+        c.SetGradient(0, c.Emit.Sub(c.Gradient, c.Emit.Mul(c.Emit.Exp(c.Output(0)), sum)));
     }
+
+    /// <summary>The indices and updates when the output gradient is ScatterElements(zeros, indices, updates, add) along <paramref name="axis"/>.</summary>
+    private static (string Indices, string Updates)? ScatteredIntoZeros(GradientContext c, long axis)
+    {
+        var scatter = c.Emit.Nodes.LastOrDefault(n => n.Output.Contains(c.Gradient));
+        if (scatter is not { OpType: "ScatterElements" } || scatter.String("reduction", "none") != "add")
+        {
+            return null;
+        }
+
+        var rank = c.OutputInfo(0).HasRank ? c.OutputInfo(0).Rank : -1;
+        if (rank < 0 || ShapeInference.Normalize(scatter.Int("axis", 0), rank) != ShapeInference.Normalize(axis, rank))
+        {
+            return null;
+        }
+
+        var zeros = c.Emit.Nodes.LastOrDefault(n => n.Output.Contains(scatter.Input[0]));
+        return zeros is { OpType: "ConstantOfShape" } && FillsWithZero(zeros) ? (scatter.Input[1], scatter.Input[2]) : null;
+    }
+
+    // ConstantOfShape fills with its "value" (0 when absent).
+    private static bool FillsWithZero(Flame.Onnx.Proto.NodeProto constantOfShape) =>
+        constantOfShape.Attribute.FirstOrDefault(a => a.Name == "value") is not { } value
+        || (value.T.RawData.All(b => b == 0) && value.T.FloatData.All(f => f == 0) && value.T.DoubleData.All(d => d == 0));
 
     // The gradient of a running sum is the running sum from the other end.
     private static void CumSum(GradientContext c) =>
