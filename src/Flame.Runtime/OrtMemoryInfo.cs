@@ -10,6 +10,9 @@ public sealed unsafe class OrtMemoryInfo : IDisposable
     /// <summary>CPU memory (arena allocator, default memory type).</summary>
     public static OrtMemoryInfo Cpu() => new(new OrtHandle(OrtApi.CreateCpuMemoryInfo(allocatorType: 1, memType: 0), OrtApi.ReleaseSlot.MemoryInfo));
 
+    /// <summary>The memory a session on <paramref name="device"/> computes in.</summary>
+    public static OrtMemoryInfo For(ExecutionDevice device) => device.IsCuda ? Cuda(device.DeviceId) : Cpu();
+
     /// <summary>Memory of CUDA device <paramref name="deviceId"/>; usable once a CUDA session exists.</summary>
     public static OrtMemoryInfo Cuda(int deviceId = 0)
     {

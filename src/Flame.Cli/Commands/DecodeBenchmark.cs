@@ -28,7 +28,7 @@ internal static class DecodeBenchmark
 
         var model = FunctionInliner.Inline(FlameMoeModel.Build(c, new ForwardOptions(KvCache: true)).Model).ToByteArray();
         using var session = new InferenceSession(model, settings);
-        using var memory = settings.Device.IsCuda ? OrtMemoryInfo.Cuda(settings.Device.DeviceId) : OrtMemoryInfo.Cpu();
+        using var memory = OrtMemoryInfo.For(settings.Device);
         var cacheNames = Enumerable.Range(0, c.Layers).SelectMany(l => new[] { "key", "value" }.Select(kv => (Past: FlameMoeModel.PastKeyValue(l, kv), Present: FlameMoeModel.PresentKeyValue(l, kv)))).ToList();
 
         RunResults Step(long[] ids, int length, RunResults? cache)

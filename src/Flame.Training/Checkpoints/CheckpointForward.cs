@@ -16,14 +16,16 @@ public static class CheckpointForward
 {
     public static ModelProto Build(LoadedCheckpoint checkpoint, ForwardOptions? options = null)
     {
-        var config = checkpoint.State.Config.Deserialize<ModelConfig>()
-            ?? throw new InvalidDataException($"{checkpoint.Folder}: the state has no model config");
-        var graph = FlameMoeModel.Build(config.Validate(), (options ?? new ForwardOptions()) with { Weights = WeightsAs.Inputs });
+        var graph = FlameMoeModel.Build(ConfigOf(checkpoint), (options ?? new ForwardOptions()) with { Weights = WeightsAs.Inputs });
         using var weights = checkpoint.OpenWeights();
         var model = ForwardWeights.Attach(graph, weights);
         model.MetadataProps.Add(new StringStringEntryProto { Key = "flame.step", Value = checkpoint.State.Step.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         return model;
     }
+
+    /// <summary>The model config a checkpoint was saved with, validated.</summary>
+    public static ModelConfig ConfigOf(LoadedCheckpoint checkpoint) =>
+        (checkpoint.State.Config.Deserialize<ModelConfig>() ?? throw new InvalidDataException($"{checkpoint.Folder}: the state has no model config")).Validate();
 
     /// <summary>The weights of a freshly initialised model as checkpoint tensors (for a run's first checkpoint, and for tests).</summary>
     public static IReadOnlyList<SafeTensor> InitialWeights(ModelConfig config, ulong seed) =>

@@ -1,7 +1,5 @@
-using Flame.Onnx.SafeTensors;
 using Flame.Runtime;
 using Flame.Training.Optimization;
-using Google.Protobuf;
 
 namespace Flame.Training.Loop;
 
@@ -113,15 +111,6 @@ internal sealed class ParameterHome : IDisposable
         _binding?.Dispose();
         _optimizer?.Dispose();
         (_squaresBinding, _squares, _sumOfSquares, _binding, _optimizer) = (null, null, null, null, null);
-    }
-
-    /// <summary>Tensor <paramref name="slot"/> of <paramref name="tensors"/> as host floats (a copy).</summary>
-    public float[] Read(ResidentTensors tensors, int slot)
-    {
-        var tensor = tensors.Current(slot);
-        var values = new float[tensor.ElementCount()];
-        Memory.Download<float>(tensor, values);
-        return values;
     }
 
     public void Dispose()

@@ -46,9 +46,16 @@ public sealed class ResidentTensors : IDisposable
             return SafeTensor.From<float>(name, tensor.AsSpan<float>(), tensor.Shape);
         }
 
+        return SafeTensor.From<float>(name, Read(i), tensor.Shape);
+    }
+
+    /// <summary>A host copy of tensor <paramref name="i"/>.</summary>
+    public float[] Read(int i)
+    {
+        var tensor = Current(i);
         var values = new float[tensor.ElementCount()];
         _memory.Download<float>(tensor, values);
-        return SafeTensor.From<float>(name, values, tensor.Shape);
+        return values;
     }
 
     public void Dispose()

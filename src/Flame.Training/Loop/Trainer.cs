@@ -269,9 +269,9 @@ public sealed class Trainer : IDisposable
         }
 
         var stages = ExpertParallelTraining.Build(_config, _options.ExpertShards, _options.Losses, _options.Precision);
-        ExpertParallelStep.WriteGraphs(stages, Path.Combine(_run, RunFiles.Stages));
         return new ExpertParallelStep(stages, step, settings,
-            _options.ExpertDevices is { } devices ? shard => settings with { Device = ExecutionDevice.Parse(devices[shard]) } : null);
+            _options.ExpertDevices is { } devices ? shard => settings with { Device = ExecutionDevice.Parse(devices[shard]) } : null,
+            Path.Combine(_run, RunFiles.Stages));
     }
 
     /// <summary>Mean language-model loss over the first ValidBatches windows of the validation split (the same ones every time).</summary>
@@ -383,7 +383,7 @@ public sealed class Trainer : IDisposable
         var values = new float[_parameters[index].Shape.Aggregate(1L, (n, d) => n * d)];
         foreach (var (home, slot, piece) in pieces)
         {
-            home.Read(tensors(home), slot).CopyTo(values, piece.FirstRow * RowSize(index));
+            tensors(home).Read(slot).CopyTo(values, piece.FirstRow * RowSize(index));
         }
 
         return SafeTensor.From<float>(name, values, _parameters[index].Shape);

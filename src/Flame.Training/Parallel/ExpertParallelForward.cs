@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Flame.ModelGraphs.Builder;
 using Flame.ModelGraphs.Config;
 using Flame.ModelGraphs.Model;
@@ -35,24 +34,33 @@ public sealed class ExpertParallelForward : IModelRunner
             throw new ArgumentException($"{shardDevices.Count} expert devices for {shards} shards");
         }
 
-        var shapes = FlameMoeModel.Build(config, new ForwardOptions(WeightsAs.Inputs)).Parameters.ToDictionary(p => p.Name, p => p.Shape);
-        foreach (var stage in ExpertParallelGraphs.Build(config, shards))
-        {
-            var device = stage.IsExpertShard && shardDevices is not null ? shardDevices[stage.Shard] : settings.Device;
-            var memory = MemoryOf(device);
-            var weights = new Dictionary<string, OrtValue>();
-            foreach (var parameter in stage.Parameters)
-            {
-                // Each stage holds its own rows (a shard's experts), in its device's memory.
-                var full = shapes[parameter.Name];
-                var row = full.Skip(1).Aggregate(1L, (n, d) => n * d);
-                var tensor = memory.Allocate(TensorElementType.Float, parameter.Shape);
-                _tensors.Add(tensor);
-                memory.Upload(weight(parameter.Name, full).Slice(checked((int)(parameter.FirstRow * row)), checked((int)(parameter.Shape[0] * row))), tensor);
-                weights[parameter.Name] = tensor;
-            }
+        var stages = ExpertParallelGraphs.Build(config, shards);
+        var devices = stages.Select(s => s.IsExpertShard && shardDevices is not null ? shardDevices[s.Shard] : settings.Device).ToList();
+        var weights = stages.Select(_ => new Dictionary<string, OrtValue>()).ToList();
 
-            _stages.Add(new Stage(new InferenceSession(FunctionInliner.Inline(stage.Model).ToByteArray(), settings with { Device = device }), weights));
+        // Each parameter read once, its rows copied to every stage that holds some (a shard's experts), in that stage's device memory.
+        foreach (var parameter in FlameMoeModel.Build(config, new ForwardOptions(WeightsAs.Inputs)).Parameters)
+        {
+            var values = weight(parameter.Name, parameter.Shape);
+            var row = parameter.Shape.Skip(1).Aggregate(1L, (n, d) => n * d);
+            for (var k = 0; k < stages.Count; k++)
+            {
+                if (stages[k].Parameters.FirstOrDefault(p => p.Name == parameter.Name) is not { } piece)
+                {
+                    continue;
+                }
+
+                var memory = MemoryOf(devices[k]);
+                var tensor = memory.Allocate(TensorElementType.Float, piece.Shape);
+                _tensors.Add(tensor);
+                memory.Upload(values.Slice(checked((int)(piece.FirstRow * row)), checked((int)(piece.Shape[0] * row))), tensor);
+                weights[k][piece.Name] = tensor;
+            }
+        }
+
+        for (var k = 0; k < stages.Count; k++)
+        {
+            _stages.Add(new Stage(new InferenceSession(FunctionInliner.Inline(stages[k].Model).ToByteArray(), settings with { Device = devices[k] }), weights[k]));
         }
 
         Outputs = [.. _stages.SelectMany(s => s.Session.Outputs).Where(o => !ExpertParallelGraphs.IsBoundary(o.Name))];
@@ -72,9 +80,8 @@ public sealed class ExpertParallelForward : IModelRunner
     /// <summary>A checkpoint's model, sharded.</summary>
     public static ExpertParallelForward Open(LoadedCheckpoint checkpoint, int shards, SessionSettings? settings = null, IReadOnlyList<ExecutionDevice>? shardDevices = null)
     {
-        var config = checkpoint.State.Config.Deserialize<ModelConfig>() ?? throw new InvalidDataException($"{checkpoint.Folder}: the state has no model config");
         using var weights = checkpoint.OpenWeights();
-        return new ExpertParallelForward(config.Validate(), shards,
+        return new ExpertParallelForward(CheckpointForward.ConfigOf(checkpoint), shards,
             (name, shape) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(weights.ReadExpected(name, "F32", shape)), settings, shardDevices);
     }
 

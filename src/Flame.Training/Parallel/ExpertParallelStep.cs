@@ -13,8 +13,9 @@ namespace Flame.Training.Parallel;
 /// <see cref="ExpertParallelTraining"/> runs in its own sessions, the trunk's and each expert
 /// shard's. Forward: the stages in order, each one's outputs kept (on its device) for the next
 /// ones. Backward: the stages in reverse, each fed the gradients of its outputs from the stages
-/// that consumed them. A shard reads and writes its rows of the stacked expert weights and
-/// gradients in place (views, nothing copied), so the optimizer and checkpoints see whole tensors.
+/// that consumed them. A shard binds its rows of the expert weights and gradients where a
+/// <see cref="ParameterHome"/> keeps them: its own tensors when shards have homes of their own,
+/// else views of the whole stacked tensors (nothing copied).
 /// </summary>
 internal sealed class ExpertParallelStep : IGradientStep
 {
@@ -24,8 +25,14 @@ internal sealed class ExpertParallelStep : IGradientStep
     private readonly StepTensors _step;
 
     /// <param name="shardSettings">The settings (device) of shard s's sessions; the trunk uses <paramref name="settings"/>.</param>
-    public ExpertParallelStep(IReadOnlyList<TrainingStage> stages, StepTensors step, SessionSettings settings, Func<int, SessionSettings>? shardSettings = null)
+    /// <param name="graphsFolder">Where each stage's forward and backward graph is also written (stage.forward.onnx, stage.backward.onnx), for inspection.</param>
+    public ExpertParallelStep(IReadOnlyList<TrainingStage> stages, StepTensors step, SessionSettings settings, Func<int, SessionSettings>? shardSettings = null, string? graphsFolder = null)
     {
+        if (graphsFolder is not null)
+        {
+            Directory.CreateDirectory(graphsFolder);
+        }
+
         _step = step;
         foreach (var stage in stages)
         {
@@ -35,25 +42,20 @@ internal sealed class ExpertParallelStep : IGradientStep
                 stageSettings = stageSettings with { ProfilingPrefix = $"{prefix}-{stage.Stage.Name}" };   // one file per session
             }
 
-            var memory = stageSettings.Device.IsCuda ? OrtMemoryInfo.Cuda(stageSettings.Device.DeviceId) : OrtMemoryInfo.Cpu();
-            _stages.Add(new Sessions(stage,
-                stage.Forward is null ? null : new InferenceSession(stage.Forward.ToByteArray(), stageSettings),
-                new InferenceSession(stage.Backward.ToByteArray(), stageSettings), memory));
-        }
-    }
-
-    /// <summary>Writes each stage's forward and backward graph to <paramref name="folder"/> (stage.forward.onnx, stage.backward.onnx), for inspection.</summary>
-    public static void WriteGraphs(IReadOnlyList<TrainingStage> stages, string folder)
-    {
-        Directory.CreateDirectory(folder);
-        foreach (var stage in stages)
-        {
-            if (stage.Forward is not null)
+            var forward = stage.Forward?.ToByteArray();
+            var backward = stage.Backward.ToByteArray();
+            if (graphsFolder is not null)
             {
-                AtomicFile.WriteAllBytes(Path.Combine(folder, stage.Stage.Name + ".forward.onnx"), stage.Forward.ToByteArray());
+                if (forward is not null)
+                {
+                    AtomicFile.WriteAllBytes(Path.Combine(graphsFolder, stage.Stage.Name + ".forward.onnx"), forward);
+                }
+
+                AtomicFile.WriteAllBytes(Path.Combine(graphsFolder, stage.Stage.Name + ".backward.onnx"), backward);
             }
 
-            AtomicFile.WriteAllBytes(Path.Combine(folder, stage.Stage.Name + ".backward.onnx"), stage.Backward.ToByteArray());
+            _stages.Add(new Sessions(stage, forward is null ? null : new InferenceSession(forward, stageSettings),
+                new InferenceSession(backward, stageSettings), OrtMemoryInfo.For(stageSettings.Device)));
         }
     }
 
