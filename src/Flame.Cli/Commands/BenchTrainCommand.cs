@@ -26,11 +26,10 @@ public static class BenchTrainCommand
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 2 };
         var threads = new Option<int>("--threads") { Description = "Threads per operator (0: one per core).", DefaultValueFactory = _ => 0 };
         var device = DeviceOption.Create();
-        var shards = new Option<int>("--expert-shards") { Description = "Expert shards (expert parallelism; 1: the whole step as one graph).", DefaultValueFactory = _ => 1 };
+        var shards = DeviceOption.CreateExpertShards();
         var peak = new Option<double?>("--peak-tflops") { Description = "The device's peak TFLOP/s for the compute type, to report model FLOPs utilisation (e.g. 989 for H100 bf16 dense)." };
         var expertDevices = DeviceOption.CreateExpertDevices();
-        var precision = new Option<string>("--precision") { Description = "fp32, fp16 or bf16 matrix multiplies (bf16: CUDA only).", DefaultValueFactory = _ => "fp32" };
-        precision.AcceptOnlyFromAmong(Flame.Onnx.Transforms.Autocast.ComputeTypes);
+        var precision = DeviceOption.CreatePrecision();
         var profile = new Option<DirectoryInfo?>("--profile") { Description = "Write ORT profiles of the steps here and print the operators that take the time." };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
         var command = new Command("train", "Time training steps (forward + backward + AdamW) of a config on random tokens: tokens/s, ms/step, peak memory.")

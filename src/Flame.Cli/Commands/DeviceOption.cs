@@ -3,7 +3,10 @@ using Flame.Runtime;
 
 namespace Flame.Cli.Commands;
 
-/// <summary>The --device option every command that runs a model has, and the session settings it selects.</summary>
+/// <summary>
+/// Where and how a command computes: --device (every command that runs a model), and for
+/// training and sharded evaluation --expert-shards, --expert-devices and --precision.
+/// </summary>
 internal static class DeviceOption
 {
     public static Option<string> Create(string? note = null) => new("--device")
@@ -11,6 +14,23 @@ internal static class DeviceOption
         Description = "cpu, cuda or cuda:N (CUDA needs `flame setup cuda`, CUDA 13 and cuDNN 9)" + (note is null ? "." : $"; {note}."),
         DefaultValueFactory = _ => "cpu",
     };
+
+    public static Option<int> CreateExpertShards(string? note = null) => new("--expert-shards")
+    {
+        Description = "Expert parallelism: split each MoE layer's experts into S shards, each run in its own ORT sessions (1: the model as one graph)" + (note is null ? "." : $"; {note}."),
+        DefaultValueFactory = _ => 1,
+    };
+
+    public static Option<string> CreatePrecision()
+    {
+        var precision = new Option<string>("--precision")
+        {
+            Description = "Matrix multiplies in fp32, fp16 (with dynamic loss scaling) or bf16 (CUDA only); weights and optimizer state stay fp32.",
+            DefaultValueFactory = _ => "fp32",
+        };
+        precision.AcceptOnlyFromAmong(Flame.Onnx.Transforms.Autocast.ComputeTypes);
+        return precision;
+    }
 
     /// <summary>--expert-devices: one device per expert shard, comma-separated.</summary>
     public static Option<string?> CreateExpertDevices() => new("--expert-devices")

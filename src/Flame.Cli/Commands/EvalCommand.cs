@@ -36,7 +36,7 @@ public static class EvalCommand
         var maxLength = new Option<int>("--max-length") { Description = "Context window in tokens; longer prompts are cut from the left.", DefaultValueFactory = _ => 2048 };
         var limit = new Option<int?>("--limit") { Description = "Score only the first N documents of each task (for a quick look)." };
         var device = DeviceOption.Create();
-        var shards = ModelRunners.ShardsOption();
+        var shards = DeviceOption.CreateExpertShards("checkpoints of a --run only");
         var expertDevices = DeviceOption.CreateExpertDevices();
         var command = new Command("eval", "Evaluate models on zero/few-shot tasks with lm-evaluation-harness's prompts and metrics; finished cells are skipped on a re-run.")
         {

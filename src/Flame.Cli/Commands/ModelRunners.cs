@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Flame.Onnx.Models;
 using Flame.Onnx.Transforms;
 using Flame.Runtime;
@@ -11,12 +10,6 @@ namespace Flame.Cli.Commands;
 /// <summary>How eval and trace open the models they run: a model file, or a run's checkpoint (whole, or with its experts sharded).</summary>
 internal static class ModelRunners
 {
-    public static Option<int> ShardsOption() => new("--expert-shards")
-    {
-        Description = "Run each MoE layer's experts as S shards, each in its own ORT session (expert parallelism; checkpoints of a --run only).",
-        DefaultValueFactory = _ => 1,
-    };
-
     public static Func<IModelRunner> FromFile(string path, SessionSettings settings) =>
         () => new InferenceSession(FunctionInliner.Inline(OnnxModelFile.Load(path)).ToByteArray(), settings);
 

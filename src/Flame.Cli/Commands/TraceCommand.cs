@@ -25,7 +25,7 @@ public static class TraceCommand
         var sequence = new Option<int>("--seq-len") { Description = "Tokens per sequence.", DefaultValueFactory = _ => 256 };
         var output = new Option<DirectoryInfo>("--out") { Description = "The traces folder (actives/, samples/).", Required = true };
         var device = DeviceOption.Create();
-        var shards = ModelRunners.ShardsOption();
+        var shards = DeviceOption.CreateExpertShards("checkpoints of a --run only");
         var expertDevices = DeviceOption.CreateExpertDevices();
         var command = new Command("trace", "Write routing traces (actives/iter_NNNNNNN/layer_NN.parquet, samples/samples.parquet) for `flame analyze`.")
         {

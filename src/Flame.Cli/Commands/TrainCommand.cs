@@ -36,10 +36,9 @@ public static class TrainCommand
         var z = new Option<double>("--z-loss-coef") { Description = "Router z-loss coefficient.", DefaultValueFactory = _ => LossSettings.Default.ZLoss };
         var threads = new Option<int>("--threads") { Description = "Threads per operator (0: one per core).", DefaultValueFactory = _ => 0 };
         var device = DeviceOption.Create("with --resume, continue on this device");
-        var shards = new Option<int>("--expert-shards") { Description = "Expert parallelism: split each MoE layer's experts into S shards, each run in its own ORT sessions (1: the whole step as one graph).", DefaultValueFactory = _ => 1 };
+        var shards = DeviceOption.CreateExpertShards();
         var expertDevices = DeviceOption.CreateExpertDevices();
-        var precision = new Option<string>("--precision") { Description = "Matrix multiplies in fp32, fp16 (with dynamic loss scaling) or bf16 (CUDA only); weights and optimizer state stay fp32.", DefaultValueFactory = _ => "fp32" };
-        precision.AcceptOnlyFromAmong(Flame.Onnx.Transforms.Autocast.ComputeTypes);
+        var precision = DeviceOption.CreatePrecision();
         var logEvery = new Option<int>("--log-every") { Description = "Print a progress line every N steps (the CSV log has every step).", DefaultValueFactory = _ => 10 };
 
         var command = new Command("train", "Train a FLAME-MoE model (or its dense baseline) on an indexed dataset with ONNX Runtime; logs to RUN/logs/train.csv, checkpoints to RUN/checkpoints/.")
