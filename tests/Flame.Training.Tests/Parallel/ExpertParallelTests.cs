@@ -147,6 +147,11 @@ public sealed class ExpertParallelTests
         error = Assert.ThrowsExactly<ArgumentException>(() => Trainer.Create(run, Tiny, options));
         StringAssert.Contains(error.Message, "divide the 8 experts");
         Assert.IsFalse(Directory.Exists(run), "nothing is written for a run that cannot start");
+
+        var devices = Assert.ThrowsExactly<ArgumentException>(() => (options with { ExpertShards = 2, ExpertDevices = ["cpu"] }).Validate());
+        StringAssert.Contains(devices.Message, "expert_devices must name one device per expert shard (2 shards, 1 devices");
+        var unknown = Assert.ThrowsExactly<ArgumentException>(() => (options with { ExpertShards = 2, ExpertDevices = ["cpu", "gpu1"] }).Validate());
+        StringAssert.Contains(unknown.Message, "expert_devices: \"gpu1\" is not cpu, cuda or cuda:N");
     }
 
     [TestMethod]
