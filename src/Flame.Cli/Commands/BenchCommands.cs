@@ -12,6 +12,7 @@ public static class BenchCommands
         bench.Subcommands.Add(BenchForwardCommand.Create());
         bench.Subcommands.Add(BenchTrainCommand.Create());
         bench.Subcommands.Add(BenchServeCommand.Create());
+        bench.Subcommands.Add(BenchRunCommand.Create());
         return bench;
     }
 }
