@@ -1,5 +1,7 @@
 using Flame.Onnx.Proto;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Flame.Runtime;
 
@@ -11,7 +13,7 @@ namespace Flame.Runtime;
 /// </summary>
 public abstract class DeviceMemory : IDisposable
 {
-    /// <exception cref="OrtException">a CUDA device on a machine without the CUDA plug-ins, CUDA or a GPU; the message says what is missing.</exception>
+    /// <exception cref="DeviceUnavailableException">a CUDA device on a machine without ORT's CUDA build, CUDA or a GPU; the message says what is missing.</exception>
     public static DeviceMemory For(ExecutionDevice device) => device.IsCuda ? new CudaMemory(device.DeviceId) : new HostMemory();
 
     public abstract ExecutionDevice Device { get; }
@@ -51,14 +53,14 @@ public abstract class DeviceMemory : IDisposable
     private sealed unsafe class CudaMemory : DeviceMemory
     {
         private readonly int _deviceId;
-        private readonly Dictionary<TensorElementType, InferenceSession> _copiers = [];
+        private readonly Dictionary<TensorElementType, ModelSession> _copiers = [];
         private readonly OrtMemoryInfo _memory;
         private readonly OrtAllocator _allocator;
 
         public CudaMemory(int deviceId)
         {
             _deviceId = deviceId;
-            _memory = OrtMemoryInfo.Cuda(deviceId);
+            _memory = DeviceMemories.Cuda(deviceId);
             try
             {
                 _allocator = Copier(TensorElementType.Float).CreateAllocator(_memory);   // fails here without CUDA
@@ -72,7 +74,7 @@ public abstract class DeviceMemory : IDisposable
 
         public override ExecutionDevice Device => ExecutionDevice.Cuda(_deviceId);
 
-        public override OrtValue Allocate(TensorElementType type, long[] shape) => _allocator.Allocate(type, shape);
+        public override OrtValue Allocate(TensorElementType type, long[] shape) => OrtValue.CreateAllocatedTensorValue(_allocator, type, shape);
 
         public override OrtValue Zeros(long[] shape)
         {
@@ -101,18 +103,19 @@ public abstract class DeviceMemory : IDisposable
 
         private void Copy(OrtValue from, OrtValue to)
         {
-            using var binding = Copier(from.ElementType).CreateIoBinding();
+            var copier = Copier(from.ElementType);
+            using var binding = copier.CreateIoBinding();
             binding.BindInput("x", from);
             binding.BindOutput("y", to);
-            binding.Run();
-            binding.SynchronizeOutputs();
+            copier.Run(binding);
+            binding.SynchronizeBoundOutputs();
         }
 
-        private InferenceSession Copier(TensorElementType type)
+        private ModelSession Copier(TensorElementType type)
         {
             if (!_copiers.TryGetValue(type, out var session))
             {
-                session = new InferenceSession(IdentityModel(type), new SessionSettings { Device = Device, MemoryPattern = false, CudaArenaExactSizes = true });
+                session = new ModelSession(IdentityModel(type), new SessionSettings { Device = Device, MemoryPattern = false, CudaArenaExactSizes = true });
                 _copiers[type] = session;
             }
 

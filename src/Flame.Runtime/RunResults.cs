@@ -1,3 +1,5 @@
+using Microsoft.ML.OnnxRuntime;
+
 namespace Flame.Runtime;
 
 /// <summary>The outputs of a run, by name, in the order they were asked for. Disposing it releases them all.</summary>
@@ -6,12 +8,15 @@ public sealed class RunResults : IDisposable
     private readonly Dictionary<string, OrtValue> _byName;
 
     /// <summary>Results made of <paramref name="values"/>, which they now own.</summary>
-    public RunResults(IReadOnlyList<string> names, IReadOnlyList<OrtValue> values)
+    public RunResults(IReadOnlyList<string> names, IReadOnlyCollection<OrtValue> values)
     {
         Names = names;
-        Values = values;
+        Values = values as IReadOnlyList<OrtValue> ?? [.. values];
         _byName = names.Zip(values).ToDictionary(p => p.First, p => p.Second);
     }
+
+    /// <summary>The outputs of a binding's last run (new handles the results own; the tensors are shared with the binding).</summary>
+    public static RunResults Of(OrtIoBinding binding) => new(binding.GetOutputNames(), binding.GetOutputValues());
 
     public IReadOnlyList<string> Names { get; }
 

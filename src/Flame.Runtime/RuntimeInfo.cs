@@ -1,36 +1,43 @@
-using Flame.Runtime.Interop;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Runtime;
 
 /// <summary>What `flame doctor` reports about the ONNX Runtime this process uses.</summary>
-public sealed record RuntimeInfo(string Version, string LibraryPath, IReadOnlyList<string> AvailableProviders, string BuildInfo, bool CudaUsable, string CudaStatus)
+public sealed record RuntimeInfo(string Version, string LibraryPath, IReadOnlyList<string> AvailableProviders, bool CudaUsable, string CudaStatus)
 {
-    /// <summary>Loads the library (if needed) and probes it; CUDA is probed by appending its provider to a throwaway session's options.</summary>
+    /// <summary>The ONNX Runtime version the packages are pinned to (Directory.Packages.props); doctor flags any other.</summary>
+    public const string PinnedVersion = "1.31.0";
+
+    /// <summary>Loads the library (if needed) and probes it; CUDA is probed by appending its provider to throwaway session options.</summary>
     public static RuntimeInfo Probe()
     {
-        _ = OrtEnvironment.Shared;
-        var providers = OrtApi.AvailableProviders();
+        var environment = OrtRuntime.Environment;
         bool cudaUsable;
         string cudaStatus;
         try
         {
-            using var options = SessionOptionsFactory.Create(new SessionSettings { Device = ExecutionDevice.Cuda() });
+            using var options = new SessionSettings { Device = ExecutionDevice.Cuda() }.CreateOptions();
             cudaUsable = true;
             cudaStatus = "the CUDA provider loads";
         }
-        catch (OrtException e)
+        catch (DeviceUnavailableException e)
         {
             cudaUsable = false;
-            cudaStatus = e.OrtMessage;
+            cudaStatus = e.Message;
         }
 
-        return new RuntimeInfo(OrtLibrary.Version, OrtLibrary.LoadedPath, providers, OrtApi.BuildInfo(), cudaUsable, cudaStatus);
+        return new RuntimeInfo(environment.GetVersionString(), LoadedLibrary, environment.GetAvailableProviders(), cudaUsable, cudaStatus);
     }
 
-    /// <summary>The path of the libonnxruntime this process loaded (loading it if needed).</summary>
-    public static string LoadedLibrary => OrtLibrary.LoadedPath;
-
-    /// <summary>Tries to load ONNX Runtime from <paramref name="folders"/> only, e.g. to check a folder before pointing FLAME_ORT_DIR at it.</summary>
-    /// <exception cref="DllNotFoundException">no usable library there; the message names the paths and versions.</exception>
-    public static string CheckLibrary(IReadOnlyList<string> folders) => OrtLibrary.Load(folders).Version;
+    /// <summary>The path of the libonnxruntime this process mapped (after <see cref="OrtRuntime.Environment"/> loaded it), from /proc/self/maps.</summary>
+    public static string LoadedLibrary
+    {
+        get
+        {
+            _ = OrtRuntime.Environment;
+            return File.ReadLines("/proc/self/maps").Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Where(fields => fields.Length >= 6 && Path.GetFileName(fields[5]).StartsWith("libonnxruntime.so", StringComparison.Ordinal))
+                .Select(fields => fields[5]).FirstOrDefault() ?? "(not found in /proc/self/maps)";
+        }
+    }
 }

@@ -1,3 +1,5 @@
+using Microsoft.ML.OnnxRuntime;
+
 namespace Flame.Runtime;
 
 /// <summary>How much ORT rewrites the graph before running it (GraphOptimizationLevel).</summary>
@@ -44,7 +46,7 @@ public sealed record SessionSettings
     public GraphOptimization Optimization { get; init; } = GraphOptimization.All;
 
     /// <summary>ORT's own log output; errors reach the caller as exceptions anyway, so by default only fatal ones are logged.</summary>
-    public OrtLogLevel LogLevel { get; init; } = OrtLogLevel.Fatal;
+    public OrtLoggingLevel LogLevel { get; init; } = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
 
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Cpu;
 
@@ -65,4 +67,46 @@ public sealed record SessionSettings
 
     /// <summary>Session configuration entries (e.g. "session.use_deterministic_compute").</summary>
     public IReadOnlyDictionary<string, string> ConfigEntries { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>ORT's session options for these settings; the caller disposes them once the session exists.</summary>
+    /// <exception cref="DeviceUnavailableException">CUDA was asked for and cannot be used here.</exception>
+    public SessionOptions CreateOptions()
+    {
+        var options = new SessionOptions
+        {
+            IntraOpNumThreads = IntraOpThreads,
+            InterOpNumThreads = InterOpThreads,
+            ExecutionMode = ParallelExecution ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = (GraphOptimizationLevel)Optimization,
+            LogSeverityLevel = LogLevel,
+            EnableMemoryPattern = MemoryPattern,
+            EnableCpuMemArena = CpuMemoryArena,
+        };
+        try
+        {
+            foreach (var (key, value) in ConfigEntries)
+            {
+                options.AddSessionConfigEntry(key, value);
+            }
+
+            if (ProfilingPrefix is { } prefix)
+            {
+                // The prefix first: enabling profiling hands ORT the prefix set at that moment.
+                options.ProfileOutputPathPrefix = prefix;
+                options.EnableProfiling = true;
+            }
+
+            if (Device.IsCuda)
+            {
+                CudaProvider.Append(options, Device.DeviceId, CudaArenaExactSizes);
+            }
+
+            return options;
+        }
+        catch
+        {
+            options.Dispose();
+            throw;
+        }
+    }
 }

@@ -7,6 +7,7 @@ using Flame.Onnx.SafeTensors;
 using Flame.Onnx.Transforms;
 using Flame.Runtime;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Server;
 
@@ -27,9 +28,9 @@ public sealed record KvCache(IReadOnlyList<float[]> Keys, IReadOnlyList<float[]>
 /// </summary>
 public sealed class ServedModel : IDisposable
 {
-    private readonly InferenceSession _session;
+    private readonly ModelSession _session;
 
-    private ServedModel(ModelConfig config, BpeTokenizer tokenizer, InferenceSession session, IReadOnlyList<int> moeLayers, string folder)
+    private ServedModel(ModelConfig config, BpeTokenizer tokenizer, ModelSession session, IReadOnlyList<int> moeLayers, string folder)
     {
         Config = config;
         Tokenizer = tokenizer;
@@ -59,7 +60,7 @@ public sealed class ServedModel : IDisposable
             model = ForwardWeights.Attach(graph, weights);
         }
 
-        var session = new InferenceSession(FunctionInliner.Inline(model).ToByteArray(), settings);
+        var session = new ModelSession(FunctionInliner.Inline(model).ToByteArray(), settings);
         return new ServedModel(config, tokenizer, session, graph.MoeLayers, folder);
     }
 

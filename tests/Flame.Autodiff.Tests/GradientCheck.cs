@@ -2,6 +2,7 @@ using Flame.Onnx.Proto;
 using Flame.Onnx.Tensors;
 using Flame.Runtime;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Autodiff.Tests;
 
@@ -19,9 +20,9 @@ public static class GradientCheck
         var lossModel = WithWeightedSum(forward, inputs, output, random);
         var gradientModel = Differentiator.Differentiate(lossModel, new GradientRequest("loss", wrt));
 
-        using var gradientSession = new InferenceSession(gradientModel.ToByteArray());
+        using var gradientSession = new ModelSession(gradientModel.ToByteArray());
         var gradients = Run(gradientSession, inputs, wrt.Select(w => w + "_grad").ToArray());
-        using var lossSession = new InferenceSession(lossModel.ToByteArray());
+        using var lossSession = new ModelSession(lossModel.ToByteArray());
 
         foreach (var name in wrt)
         {
@@ -39,7 +40,7 @@ public static class GradientCheck
     }
 
     /// <summary>Central difference of the loss along one element of one input.</summary>
-    public static double FiniteDifference(InferenceSession lossSession, IReadOnlyDictionary<string, TestTensor> inputs, string name, int index, double epsilon)
+    public static double FiniteDifference(ModelSession lossSession, IReadOnlyDictionary<string, TestTensor> inputs, string name, int index, double epsilon)
     {
         var x = (double[])inputs[name].Data;
         var saved = x[index];
@@ -57,7 +58,7 @@ public static class GradientCheck
         }
     }
 
-    public static Dictionary<string, double[]> Run(InferenceSession session, IReadOnlyDictionary<string, TestTensor> inputs, string[] outputs)
+    public static Dictionary<string, double[]> Run(ModelSession session, IReadOnlyDictionary<string, TestTensor> inputs, string[] outputs)
     {
         var values = ToOrtValues(inputs);
         try
@@ -86,7 +87,7 @@ public static class GradientCheck
     private static ModelProto WithWeightedSum(ModelProto forward, IReadOnlyDictionary<string, TestTensor> inputs, string output, Random random)
     {
         long[] shape;
-        using (var session = new InferenceSession(forward.ToByteArray()))
+        using (var session = new ModelSession(forward.ToByteArray()))
         {
             var values = ToOrtValues(inputs);
             using var results = session.Run(values, [output]);

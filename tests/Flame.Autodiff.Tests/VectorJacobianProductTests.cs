@@ -26,7 +26,7 @@ public sealed class VectorJacobianProductTests
             ["a"] = TestTensor.Random(random, 2, 3), ["b"] = TestTensor.Random(random, 2, 3), ["c"] = TestTensor.Random(random, 3, 2),
             ["y1.grad.0"] = TestTensor.Random(random, 2, 3), ["y1.grad.1"] = TestTensor.Random(random, 2, 3), ["y2.grad.0"] = TestTensor.Random(random, 2, 2),
         };
-        using var session = new InferenceSession(backward.ToByteArray());
+        using var session = new ModelSession(backward.ToByteArray());
         var gradients = GradientCheck.Run(session, inputs, ["a_grad", "b_grad"]);
         CollectionAssert.AreEquivalent(new[] { "a_grad", "b_grad" }, session.Outputs.Select(o => o.Name).ToArray(), "only the gradients are outputs");
 

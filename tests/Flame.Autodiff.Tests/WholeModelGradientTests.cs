@@ -7,6 +7,7 @@ using Flame.Runtime;
 using Flame.Training.Artifacts;
 using Flame.Training.Losses;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Autodiff.Tests;
 
@@ -35,9 +36,9 @@ public sealed class WholeModelGradientTests
 
         // ORT's fusions (x·sigmoid(x) → QuickGelu) have float kernels only: run the double graphs as written.
         var asWritten = new SessionSettings { Optimization = GraphOptimization.Basic };
-        using var gradientSession = new InferenceSession(backward.ToByteArray(), asWritten);
+        using var gradientSession = new ModelSession(backward.ToByteArray(), asWritten);
         var gradients = GradientCheck.Run(gradientSession, inputs, parameters.Select(p => p.Name + "_grad").ToArray());
-        using var lossSession = new InferenceSession(forward.ToByteArray(), asWritten);
+        using var lossSession = new ModelSession(forward.ToByteArray(), asWritten);
         double Loss() => GradientCheck.Run(lossSession, inputs, [TrainingLosses.Loss])[TrainingLosses.Loss][0];
 
         foreach (var p in parameters)
@@ -93,10 +94,10 @@ public sealed class WholeModelGradientTests
         var doubles = parameters.ToDictionary(p => p.Name, p => new TestTensor(weights[p.Name].Select(v => (double)v).ToArray(), p.Shape));
         doubles[FlameMoeModel.InputIds] = TestTensor.Ints(ids, 2, 8);
         doubles[TrainingLosses.Targets] = TestTensor.Ints(targets, 2, 8);
-        using var doubleSession = new InferenceSession(twice.ToByteArray(), new SessionSettings { Optimization = GraphOptimization.Basic });
+        using var doubleSession = new ModelSession(twice.ToByteArray(), new SessionSettings { Optimization = GraphOptimization.Basic });
         var expected = GradientCheck.Run(doubleSession, doubles, parameters.Select(p => p.Name + "_grad").ToArray());
 
-        using var floatSession = new InferenceSession(single.ToByteArray());
+        using var floatSession = new ModelSession(single.ToByteArray());
         var floats = parameters.ToDictionary(p => p.Name, p => OrtValue.FromArray(weights[p.Name], p.Shape));
         floats[FlameMoeModel.InputIds] = OrtValue.FromArray(ids, 2, 8);
         floats[TrainingLosses.Targets] = OrtValue.FromArray(targets, 2, 8);

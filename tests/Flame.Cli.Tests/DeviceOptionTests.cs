@@ -43,25 +43,31 @@ public sealed class DeviceOptionTests
     }
 
     [TestMethod]
-    public void CudaPlugInsAreFetchedOnDemandOnlyWhereTheDriverShowsAGpu()
+    public void TheCudaBuildIsFetchedOnlyWhereTheDriverShowsAGpu()
     {
         var devices = Directory.CreateTempSubdirectory("flame-dev-").FullName;
         try
         {
-            Assert.IsFalse(Commands.CudaPlugins.GpuVisible(devices), "no driver nodes: no GPU, nothing is downloaded");
+            Assert.IsFalse(Commands.CudaBuild.GpuVisible(devices), "no driver nodes: no GPU, nothing is downloaded");
             File.WriteAllText(Path.Combine(devices, "nvidiactl"), "");
-            Assert.IsFalse(Commands.CudaPlugins.GpuVisible(devices), "the control node alone is not a device");
+            Assert.IsFalse(Commands.CudaBuild.GpuVisible(devices), "the control node alone is not a device");
             File.WriteAllText(Path.Combine(devices, "nvidia0"), "");
-            Assert.IsTrue(Commands.CudaPlugins.GpuVisible(devices));
+            Assert.IsTrue(Commands.CudaBuild.GpuVisible(devices));
         }
         finally
         {
             Directory.Delete(devices, recursive: true);
         }
 
-        Assert.IsFalse(Commands.CudaPlugins.Present(Path.GetTempPath()));
-        var log = new StringWriter();
-        Commands.CudaPlugins.EnsureFor(Flame.Runtime.ExecutionDevice.Cpu, log);
-        Assert.AreEqual("", log.ToString(), "the CPU needs nothing");
+        if (Commands.CudaBuild.GpuVisible())
+        {
+            Assert.Inconclusive("this machine has a GPU");
+        }
+
+        var (exitCode, _, error) = CliRunner.Run("setup", "cuda");
+        Assert.AreEqual(1, exitCode);
+        StringAssert.Contains(error, "shows no NVIDIA GPU");
+        StringAssert.Contains(error, "nothing was fetched");
+        Assert.IsFalse(File.Exists(Path.Combine(Commands.CudaBuild.Folder, "libonnxruntime_providers_cuda.so")));
     }
 }

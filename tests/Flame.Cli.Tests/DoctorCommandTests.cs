@@ -9,9 +9,10 @@ public sealed class DoctorCommandTests
         var result = CliRunner.Run("doctor");
 
         Assert.AreEqual(0, result.ExitCode, result.Error);
-        StringAssert.Contains(result.Output, "ONNX Runtime     1.29.0");
+        StringAssert.Contains(result.Output, "ONNX Runtime     1.31.0 (CPU build, Microsoft.ML.OnnxRuntime)");
         StringAssert.Contains(result.Output, "CPUExecutionProvider");
-        StringAssert.Contains(result.Output, "libonnxruntime.so.1");
+        StringAssert.Contains(result.Output, "/libonnxruntime.so");
+        StringAssert.Contains(result.Output, "telemetry      off");
         StringAssert.Contains(result.Output, "CUDA ");
     }
 

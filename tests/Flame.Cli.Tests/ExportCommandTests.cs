@@ -1,5 +1,6 @@
 using Flame.Onnx.SafeTensors;
 using Flame.Runtime;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Cli.Tests;
 
@@ -22,7 +23,7 @@ public sealed class ExportCommandTests
 
             Assert.AreEqual(0, result.ExitCode, result.Error);
             var folder = Path.Combine(run, "export", "iter_0000300");
-            using (var session = new InferenceSession(Path.Combine(folder, "model.onnx")))
+            using (var session = new ModelSession(Path.Combine(folder, "model.onnx")))
             {
                 CollectionAssert.Contains(session.Outputs.Select(o => o.Name).ToArray(), "topk_indices.1");
                 Assert.AreEqual("input_ids", session.Inputs.Single().Name);
@@ -60,7 +61,7 @@ public sealed class ExportCommandTests
 
             float[] Logits(string variant, string file)
             {
-                using var session = new InferenceSession(Path.Combine(run, variant, file));
+                using var session = new ModelSession(Path.Combine(run, variant, file));
                 var inputs = new Dictionary<string, OrtValue> { ["input_ids"] = OrtValue.FromArray(new long[] { 5, 17, 300, 2 }, 1, 4) };
                 foreach (var past in session.Inputs.Where(i => i.Name.StartsWith("past_key_values.", StringComparison.Ordinal)))
                 {

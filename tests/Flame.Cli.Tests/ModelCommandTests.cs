@@ -22,7 +22,7 @@ public sealed class ModelCommandTests
         {
             var result = CliRunner.Run("model", "export-graph", "--config", "tiny-moe", "--set", "layers=2", "--out", path, "--seed", "7");
             Assert.AreEqual(0, result.ExitCode, result.Error);
-            using var session = new InferenceSession(path);
+            using var session = new ModelSession(path);
             Assert.AreEqual("input_ids", session.Inputs.Single().Name);
             CollectionAssert.Contains(session.Outputs.Select(o => o.Name).ToArray(), "topk_indices.1");
         }

@@ -1,3 +1,5 @@
+using Flame.Runtime;
+using Microsoft.ML.OnnxRuntime;
 namespace Flame.Cli.Tests;
 
 [TestClass]
@@ -121,9 +123,9 @@ public sealed class TraceCommandTests
             var heldOut = Flame.Data.Sampling.DocumentSplit.Create(dataset.Count).Test.SelectMany(d => dataset.Sequence(d).ToArray()).Take(128).Select(t => (long)t).ToArray();
             var store = new Flame.Training.Checkpoints.CheckpointStore(run);
             var forward = Flame.Onnx.Transforms.FunctionInliner.Inline(Flame.Training.Checkpoints.CheckpointForward.Build(store.Load(20)));
-            using var session = new Flame.Runtime.InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(forward));
-            using var ids = Flame.Runtime.OrtValue.FromArray(heldOut, 4, 32);
-            using var results = session.Run(new Dictionary<string, Flame.Runtime.OrtValue> { ["input_ids"] = ids });
+            using var session = new Flame.Runtime.ModelSession(Google.Protobuf.MessageExtensions.ToByteArray(forward));
+            using var ids = Microsoft.ML.OnnxRuntime.OrtValue.FromArray(heldOut, 4, 32);
+            using var results = session.Run(new Dictionary<string, Microsoft.ML.OnnxRuntime.OrtValue> { ["input_ids"] = ids });
 
             using var set = new Flame.Analysis.Traces.ParquetTraceSet(traces, 8, 512);
             var final = set.Checkpoints.Single(c => c.Step == 20);

@@ -27,7 +27,7 @@ public sealed class DatasetLossTests
 
             var config = ModelConfigs.Load("tiny-moe") with { InitStd = 0.2 };
             var graph = FlameMoeModel.Build(config, new ForwardOptions(Seed: 5));
-            using var session = new InferenceSession(graph.Model.ToByteArray());
+            using var session = new ModelSession(graph.Model.ToByteArray());
             using var dataset = IndexedDataset.Open(prefix);
 
             var result = DatasetLoss.Evaluate(session, dataset, [0], sequenceLength: 8, maxWindows: 10);

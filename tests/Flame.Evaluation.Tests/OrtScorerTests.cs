@@ -55,7 +55,7 @@ public sealed class OrtScorerTests
     [TestMethod]
     public void SumsTheContinuationsLogProbabilitiesAndFindsGreedyOnes()
     {
-        using var session = new InferenceSession(BigramModel());
+        using var session = new ModelSession(BigramModel());
         var scorer = new OrtLogLikelihoodScorer(session, new LetterTokenizer(), maxLength: 16, batchSize: 2);
         var greedyNext = Enumerable.Range(0, Vocabulary).Select(p => Enumerable.Range(0, Vocabulary).MaxBy(n => Table[p * Vocabulary + n])).ToArray();
         var greedy = "c" + (char)('a' + greedyNext[2]);
@@ -71,7 +71,7 @@ public sealed class OrtScorerTests
     [TestMethod]
     public void BatchingAndPaddingDoNotChangeScores()
     {
-        using var session = new InferenceSession(BigramModel());
+        using var session = new ModelSession(BigramModel());
         var tokenizer = new LetterTokenizer();
         LogLikelihoodRequest[] requests = [new("abcdefg", "a"), new("b", "c"), new("gfed", "cba"), new("ab", "g")];
 
@@ -84,7 +84,7 @@ public sealed class OrtScorerTests
     [TestMethod]
     public void LongContextsAreTruncatedFromTheLeft()
     {
-        using var session = new InferenceSession(BigramModel());
+        using var session = new ModelSession(BigramModel());
         var scorer = new OrtLogLikelihoodScorer(session, new LetterTokenizer(), maxLength: 3);
 
         // Only "efg" + "a" fit: the model reads "efg" and scores "a" after "g", as without the prefix.

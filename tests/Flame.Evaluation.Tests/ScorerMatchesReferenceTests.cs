@@ -30,7 +30,7 @@ public sealed class ScorerMatchesReferenceTests
         var config = ModelConfigs.Load("tiny-moe", ["vocab_size=27"]) with { InitStd = 0.2 };
         var graph = FlameMoeModel.Build(config, new ForwardOptions(Seed: 99));
         var reference = new ReferenceModel(config, ReferenceWeights.For(graph.Parameters, 99));
-        using var session = new InferenceSession(graph.Model.ToByteArray());
+        using var session = new ModelSession(graph.Model.ToByteArray());
         var tokenizer = new AlphabetTokenizer();
         LogLikelihoodRequest[] requests = [new("thecat", "sat"), new("a", "bcd"), new("", "hello"), new("zzzz", "z")];
 

@@ -2,6 +2,7 @@ using Flame.ModelGraphs.Config;
 using Flame.ModelGraphs.Model;
 using Flame.Runtime;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.ModelGraphs.Tests;
 
@@ -14,7 +15,7 @@ public sealed class CapacityFactorTests
     private static (float[] Logits, long[] Indices, float? Dropped) Run(ModelConfig config)
     {
         var graph = FlameMoeModel.Build(config);
-        using var session = new InferenceSession(graph.Model.ToByteArray());
+        using var session = new ModelSession(graph.Model.ToByteArray());
         using var ids = OrtValue.FromArray(Ids, 2, 12);
         using var results = session.Run(new Dictionary<string, OrtValue> { [FlameMoeModel.InputIds] = ids });
         var dropped = results.Names.Contains(FlameMoeModel.DroppedFraction(1)) ? results[FlameMoeModel.DroppedFraction(1)].ToArray<float>()[0] : (float?)null;

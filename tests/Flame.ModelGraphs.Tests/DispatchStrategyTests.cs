@@ -2,6 +2,7 @@ using Flame.ModelGraphs.Config;
 using Flame.ModelGraphs.Model;
 using Flame.Runtime;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.ModelGraphs.Tests;
 
@@ -19,7 +20,7 @@ public sealed class DispatchStrategyTests
         float[] Run(string dispatch)
         {
             var graph = FlameMoeModel.Build(config with { Dispatch = dispatch });
-            using var session = new InferenceSession(graph.Model.ToByteArray());
+            using var session = new ModelSession(graph.Model.ToByteArray());
             using var ids = OrtValue.FromArray(Enumerable.Range(0, 30).Select(i => (long)(i * 53 % 512)).ToArray(), 3, 10);
             using var results = session.Run(new Dictionary<string, OrtValue> { [FlameMoeModel.InputIds] = ids });
             return results[FlameMoeModel.Logits].ToArray<float>();

@@ -3,6 +3,7 @@ using Flame.ModelGraphs.Model;
 using Flame.Onnx.Transforms;
 using Flame.Runtime;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.ModelGraphs.Tests;
 
@@ -16,7 +17,7 @@ public sealed class ExpertInterventionTests
     private static Dictionary<string, float[]> Run(bool interventions, Action<Dictionary<string, float[]>>? edit = null)
     {
         var graph = FlameMoeModel.Build(Config, new ForwardOptions(Seed: 3, ExpertInterventions: interventions));
-        using var session = new InferenceSession(FunctionInliner.Inline(graph.Model).ToByteArray());
+        using var session = new ModelSession(FunctionInliner.Inline(graph.Model).ToByteArray());
         var masks = new Dictionary<string, float[]>();
         if (interventions)
         {

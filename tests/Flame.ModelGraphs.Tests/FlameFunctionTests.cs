@@ -2,6 +2,7 @@ using Flame.ModelGraphs.Builder;
 using Flame.ModelGraphs.Moe;
 using Flame.Runtime;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 using DataType = Flame.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace Flame.ModelGraphs.Tests;
@@ -29,7 +30,7 @@ public sealed class FlameFunctionTests
         g.Output(routing.Weights, "weights");
         g.Output(routing.Indices, "indices");
         g.Output(y, "y");
-        using var session = new InferenceSession(g.ToModel(WeightsAs.Inputs).ToByteArray());
+        using var session = new ModelSession(g.ToModel(WeightsAs.Inputs).ToByteArray());
         var eye = new float[experts * experts];
         for (var e = 0; e < experts; e++)
         {

@@ -3,6 +3,7 @@ using Flame.ModelGraphs.Config;
 using Flame.ModelGraphs.Model;
 using Flame.Runtime;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.ModelGraphs.Tests;
 
@@ -19,7 +20,7 @@ public sealed class ForwardGraphTests
     {
         var config = ModelConfigs.Load(preset);
         var graph = FlameMoeModel.Build(config);
-        using var session = new InferenceSession(graph.Model.ToByteArray());
+        using var session = new ModelSession(graph.Model.ToByteArray());
         var ids = Enumerable.Range(0, 2 * 7).Select(i => (long)(i * 37 % config.VocabSize)).ToArray();
 
         using var results = session.Run(Ids(ids, 2));

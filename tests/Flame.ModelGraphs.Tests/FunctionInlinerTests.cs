@@ -3,6 +3,7 @@ using Flame.ModelGraphs.Model;
 using Flame.Onnx.Transforms;
 using Flame.Runtime;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.ModelGraphs.Tests;
 
@@ -22,7 +23,7 @@ public sealed class FunctionInlinerTests
 
         float[] Run(byte[] model)
         {
-            using var session = new InferenceSession(model);
+            using var session = new ModelSession(model);
             using var ids = OrtValue.FromArray(new long[] { 3, 1, 4, 1, 5, 9, 2, 6 }, 2, 4);
             using var results = session.Run(new Dictionary<string, OrtValue> { [FlameMoeModel.InputIds] = ids });
             return results[FlameMoeModel.Logits].ToArray<float>().Concat(results[FlameMoeModel.TopKWeights(1)].ToArray<float>()).ToArray();

@@ -3,6 +3,7 @@ using Flame.ModelGraphs.Model;
 using Flame.Onnx.Transforms;
 using Flame.Runtime;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.ModelGraphs.Tests;
 
@@ -12,7 +13,7 @@ public sealed class KvCacheTests
 {
     private static readonly ModelConfig Config = ModelConfigs.Load("tiny-moe") with { InitStd = 0.2 };
 
-    private static InferenceSession Session(bool kvCache) =>
+    private static ModelSession Session(bool kvCache) =>
         new(FunctionInliner.Inline(FlameMoeModel.Build(Config, new ForwardOptions(Seed: 11, KvCache: kvCache)).Model).ToByteArray());
 
     private static int ArgMaxOfLast(float[] logits, int positions)

@@ -2,6 +2,7 @@ using Flame.ModelGraphs.Builder;
 using Flame.ModelGraphs.Moe;
 using Flame.Runtime;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 using DataType = Flame.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace Flame.ModelGraphs.Tests;
@@ -27,7 +28,7 @@ public sealed class SortedDispatchTests
         var scaled = g.Mul(batch.ExpertTokens, g.Constant([1f, 10f, 100f], [3, 1, 1]));
         g.Output(batch.ExpertTokens, "tokens");
         g.Output(TokenDispatcher.CombineSorted(g, batch, scaled, x), "y");
-        using var session = new InferenceSession(g.ToModel(WeightsAs.Inputs).ToByteArray());
+        using var session = new ModelSession(g.ToModel(WeightsAs.Inputs).ToByteArray());
         using var xv = OrtValue.FromArray(X, 3, 2);
         using var iv = OrtValue.FromArray(Indices, 3, 2);
         using var wv = OrtValue.FromArray(Weights, 3, 2);

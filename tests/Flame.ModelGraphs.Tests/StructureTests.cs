@@ -3,6 +3,7 @@ using Flame.ModelGraphs.Config;
 using Flame.ModelGraphs.Model;
 using Flame.Runtime;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.ModelGraphs.Tests;
 
@@ -44,7 +45,7 @@ public sealed class StructureTests
         // The 38m model's dense layer and one of its MoE layers (64 experts, top-6, full vocabulary);
         // the whole 9-layer model takes ORT ~45 s to initialise (docs/operators.md), too long for every test run.
         var graph = FlameMoeModel.Build(ModelConfigs.Load("flame-moe-38m", ["layers=2"]));
-        using var session = new InferenceSession(graph.Model.ToByteArray());
+        using var session = new ModelSession(graph.Model.ToByteArray());
         using var ids = OrtValue.FromArray(new long[] { 1, 2, 3, 4 }, 1, 4);
         using var results = session.Run(new Dictionary<string, OrtValue> { [FlameMoeModel.InputIds] = ids }, [FlameMoeModel.Logits, FlameMoeModel.TopKIndices(1)]);
         CollectionAssert.AreEqual(new long[] { 1, 4, 50_304 }, results[FlameMoeModel.Logits].Shape);
@@ -55,7 +56,7 @@ public sealed class StructureTests
     public void LaterTokensDoNotChangeEarlierLogits()
     {
         var graph = FlameMoeModel.Build(ModelConfigs.Load("tiny-moe") with { InitStd = 0.2 });
-        using var session = new InferenceSession(graph.Model.ToByteArray());
+        using var session = new ModelSession(graph.Model.ToByteArray());
         float[] Logits(long[] ids)
         {
             using var input = OrtValue.FromArray(ids, 1, ids.Length);
@@ -91,7 +92,7 @@ public sealed class StructureTests
 
         float[] Logits(Flame.Onnx.Proto.ModelProto model)
         {
-            using var session = new InferenceSession(model.ToByteArray());
+            using var session = new ModelSession(model.ToByteArray());
             using var ids = OrtValue.FromArray(new long[] { 7, 8, 9 }, 1, 3);
             using var results = session.Run(new Dictionary<string, OrtValue> { [FlameMoeModel.InputIds] = ids }, [FlameMoeModel.Logits]);
             return results[FlameMoeModel.Logits].ToArray<float>();

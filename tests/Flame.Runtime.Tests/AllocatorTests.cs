@@ -1,3 +1,6 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
 namespace Flame.Runtime.Tests;
 
 [TestClass]
@@ -6,30 +9,30 @@ public sealed class AllocatorTests
     [TestMethod]
     public void ASessionsCpuAllocatorMakesTensorsThatBindAndRun()
     {
-        using var session = new InferenceSession(TinyModels.Add());
-        using var cpu = OrtMemoryInfo.Cpu();
+        using var session = new ModelSession(TinyModels.Add());
+        using var cpu = DeviceMemories.Cpu();
         using var allocator = session.CreateAllocator(cpu);
-        using var x = allocator.Allocate(TensorElementType.Float, 1, 3);
+        using var x = OrtValue.CreateAllocatedTensorValue(allocator, TensorElementType.Float, [1, 3]);
         x.AsSpan<float>().Fill(2);
-        using var z = allocator.Allocate(TensorElementType.Float, 1, 3);
+        using var z = OrtValue.CreateAllocatedTensorValue(allocator, TensorElementType.Float, [1, 3]);
         using var binding = session.CreateIoBinding();
         binding.BindInput("x", x);
         binding.BindInput("y", x);
         binding.BindOutput("z", z);
 
-        binding.Run();
+        session.Run(binding);
 
-        Assert.AreEqual("Cpu", allocator.MemoryName);
+        Assert.AreEqual("Cpu", z.MemoryName);
         CollectionAssert.AreEqual(new float[] { 4, 4, 4 }, z.ToArray<float>());
     }
 
     [TestMethod]
     public void CudaMemoryOnACpuSessionIsAClearError()
     {
-        using var session = new InferenceSession(TinyModels.Add());
-        using var cuda = OrtMemoryInfo.Cuda();
+        using var session = new ModelSession(TinyModels.Add());
+        using var cuda = DeviceMemories.Cuda();
         Assert.AreEqual("Cuda", cuda.Name);
-        Assert.AreEqual(0, cuda.DeviceId);
-        Assert.ThrowsExactly<OrtException>(() => session.CreateAllocator(cuda));
+        Assert.AreEqual(0, cuda.Id);
+        Assert.ThrowsExactly<OnnxRuntimeException>(() => session.CreateAllocator(cuda));
     }
 }

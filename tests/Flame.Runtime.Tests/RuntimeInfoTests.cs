@@ -4,15 +4,24 @@ namespace Flame.Runtime.Tests;
 public sealed class RuntimeInfoTests
 {
     [TestMethod]
-    public void ReportsTheVersionProvidersAndLibraryPath()
+    public void ReportsThePinnedVersionProvidersAndTheLibraryFromTheOutputFolder()
     {
         var info = RuntimeInfo.Probe();
 
-        StringAssert.StartsWith(info.Version, "1.29.");
+        Assert.AreEqual(RuntimeInfo.PinnedVersion, info.Version);
         CollectionAssert.Contains(info.AvailableProviders.ToArray(), "CPUExecutionProvider");
         Assert.IsTrue(File.Exists(info.LibraryPath), info.LibraryPath);
-        Assert.IsFalse(string.IsNullOrEmpty(info.BuildInfo));
+        Assert.AreEqual(Path.GetFullPath(AppContext.BaseDirectory).TrimEnd('/'), Path.GetDirectoryName(info.LibraryPath), "NuGet's linux-x64 native asset, beside the assemblies");
         Assert.IsFalse(string.IsNullOrEmpty(info.CudaStatus));
+    }
+
+    [TestMethod]
+    public void TheOutputHoldsOnlyLinuxNativeLibraries()
+    {
+        var folder = AppContext.BaseDirectory;
+        Assert.IsFalse(Directory.Exists(Path.Combine(folder, "runtimes")), "no runtimes/<rid>/ tree of other platforms");
+        Assert.AreEqual(0, Directory.GetFiles(folder, "*.dll").Count(f => Path.GetFileName(f).StartsWith("onnxruntime", StringComparison.OrdinalIgnoreCase)), "no Windows ORT files");
+        Assert.IsTrue(File.Exists(Path.Combine(folder, "libonnxruntime.so")));
     }
 
     [TestMethod]

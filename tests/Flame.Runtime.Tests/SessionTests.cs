@@ -1,3 +1,5 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 namespace Flame.Runtime.Tests;
 
 [TestClass]
@@ -6,7 +8,7 @@ public sealed class SessionTests
     [TestMethod]
     public void RunsAModelAndReadsItsOutput()
     {
-        using var session = new InferenceSession(TinyModels.Add());
+        using var session = new ModelSession(TinyModels.Add());
         using var x = OrtValue.FromArray(new float[] { 1, 2, 3, 4, 5, 6 }, 2, 3);
         using var y = OrtValue.FromArray(new float[] { 10, 20, 30, 40, 50, 60 }, 2, 3);
 
@@ -20,7 +22,7 @@ public sealed class SessionTests
     [TestMethod]
     public void ReportsInputAndOutputMetadataWithSymbolicDimensions()
     {
-        using var session = new InferenceSession(TinyModels.Add());
+        using var session = new ModelSession(TinyModels.Add());
 
         CollectionAssert.AreEqual(new[] { "x", "y" }, session.Inputs.Select(i => i.Name).ToArray());
         Assert.AreEqual(TensorElementType.Float, session.Outputs[0].ElementType);
@@ -32,7 +34,7 @@ public sealed class SessionTests
     [TestMethod]
     public void DoublePrecisionMatMul()
     {
-        using var session = new InferenceSession(TinyModels.MatMulDouble());
+        using var session = new ModelSession(TinyModels.MatMulDouble());
         using var x = OrtValue.FromArray(new double[] { 1, 2, 3, 4 }, 2, 2);
         using var w = OrtValue.FromArray(new double[] { 0.5, 0, 0, 2 }, 2, 2);
         using var results = session.Run(new Dictionary<string, OrtValue> { ["x"] = x, ["w"] = w });
@@ -46,7 +48,7 @@ public sealed class SessionTests
         File.WriteAllBytes(path, TinyModels.Add());
         try
         {
-            using var session = new InferenceSession(path, new SessionSettings { IntraOpThreads = 1, Optimization = GraphOptimization.Basic });
+            using var session = new ModelSession(path, new SessionSettings { IntraOpThreads = 1, Optimization = GraphOptimization.Basic });
             Assert.AreEqual("z", session.Outputs.Single().Name);
         }
         finally
@@ -69,7 +71,7 @@ public sealed class SessionTests
     public void ProfilingWritesATraceFile()
     {
         var prefix = Path.Combine(Path.GetTempPath(), $"flame-profile-{Guid.NewGuid():N}");
-        using var session = new InferenceSession(TinyModels.Add(), new SessionSettings { ProfilingPrefix = prefix });
+        using var session = new ModelSession(TinyModels.Add(), new SessionSettings { ProfilingPrefix = prefix });
         using var x = OrtValue.FromArray(new float[] { 1, 2, 3 }, 1, 3);
         session.Run(new Dictionary<string, OrtValue> { ["x"] = x, ["y"] = x }).Dispose();
 

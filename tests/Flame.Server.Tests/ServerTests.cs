@@ -186,7 +186,7 @@ public sealed class ServerTests
         var text = string.Concat(Enumerable.Range(0, 60).Select(i => $"The whale {i % 7} swam under ship {i % 5}. "));
         var ids = _model.Tokenizer.Encode(text)[..512];
         var forward = Flame.ModelGraphs.Model.FlameMoeModel.Build(_model.Config, new Flame.ModelGraphs.Model.ForwardOptions(Seed: 5)).Model;
-        using (var session = new Flame.Runtime.InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(Flame.Onnx.Transforms.FunctionInliner.Inline(forward))))
+        using (var session = new Flame.Runtime.ModelSession(Google.Protobuf.MessageExtensions.ToByteArray(Flame.Onnx.Transforms.FunctionInliner.Inline(forward))))
         using (var writer = new Flame.Analysis.Traces.TraceWriter(traces))
         {
             writer.WriteSamples(ids);

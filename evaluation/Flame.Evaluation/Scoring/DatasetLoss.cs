@@ -1,6 +1,7 @@
 using Flame.Data.Indexed;
 using Flame.Data.Sampling;
 using Flame.Runtime;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Evaluation.Scoring;
 

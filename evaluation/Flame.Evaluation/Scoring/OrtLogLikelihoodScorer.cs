@@ -1,5 +1,6 @@
 using Flame.Data.Tokenization;
 using Flame.Runtime;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Evaluation.Scoring;
 

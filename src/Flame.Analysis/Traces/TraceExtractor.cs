@@ -1,4 +1,5 @@
 using Flame.Runtime;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Analysis.Traces;
 

@@ -7,6 +7,7 @@ using Flame.ModelGraphs.Model;
 using Flame.Onnx.Transforms;
 using Flame.Runtime;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Cli.Commands;
 
@@ -43,7 +44,7 @@ public static class BenchForwardCommand
                 Directory.CreateDirectory(profileFolder);
             }
 
-            using var session = new InferenceSession(model, profileFolder is null ? settings : settings with { ProfilingPrefix = Path.Combine(profileFolder, c.Name + "-forward") });
+            using var session = new ModelSession(model, profileFolder is null ? settings : settings with { ProfilingPrefix = Path.Combine(profileFolder, c.Name + "-forward") });
             var started = clock.Elapsed.TotalSeconds;
             var ids = Enumerable.Range(0, b * s).Select(i => (long)(i * 7919 % c.VocabSize)).ToArray();
             using var input = OrtValue.FromArray(ids, b, s);

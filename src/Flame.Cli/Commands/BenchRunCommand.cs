@@ -4,6 +4,7 @@ using System.Globalization;
 using Flame.Onnx.Proto;
 using Flame.Runtime;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Cli.Commands;
 
@@ -22,7 +23,7 @@ public static class BenchRunCommand
         command.SetAction(parseResult =>
         {
             var n = parseResult.GetValue(runs);
-            using var session = new InferenceSession(AddModel(), new SessionSettings { IntraOpThreads = 1 });
+            using var session = new ModelSession(AddModel(), new SessionSettings { IntraOpThreads = 1 });
             using var x = OrtValue.FromArray(new float[] { 1, 2, 3 }, 1, 3);
             using var y = OrtValue.FromArray(new float[] { 4, 5, 6 }, 1, 3);
             using var z = OrtValue.FromArray(new float[3], 1, 3);
@@ -30,7 +31,7 @@ public static class BenchRunCommand
             binding.BindInput("x", x);
             binding.BindInput("y", y);
             binding.BindOutput("z", z);
-            var bound = Time(n, () => binding.Run());
+            var bound = Time(n, () => session.Run(binding));
             var inputs = new Dictionary<string, OrtValue> { ["x"] = x, ["y"] = y };
             string[] outputs = ["z"];
             var allocated = Time(n, () => session.Run(inputs, outputs).Dispose());

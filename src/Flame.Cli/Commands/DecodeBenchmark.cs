@@ -4,6 +4,7 @@ using Flame.ModelGraphs.Model;
 using Flame.Onnx.Transforms;
 using Flame.Runtime;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Cli.Commands;
 
@@ -27,8 +28,8 @@ internal static class DecodeBenchmark
         }
 
         var model = FunctionInliner.Inline(FlameMoeModel.Build(c, new ForwardOptions(KvCache: true)).Model).ToByteArray();
-        using var session = new InferenceSession(model, settings);
-        using var memory = OrtMemoryInfo.For(settings.Device);
+        using var session = new ModelSession(model, settings);
+        using var memory = DeviceMemories.For(settings.Device);
         var cacheNames = Enumerable.Range(0, c.Layers).SelectMany(l => new[] { "key", "value" }.Select(kv => (Past: FlameMoeModel.PastKeyValue(l, kv), Present: FlameMoeModel.PresentKeyValue(l, kv)))).ToList();
 
         RunResults Step(long[] ids, int length, RunResults? cache)
@@ -53,13 +54,13 @@ internal static class DecodeBenchmark
 
             foreach (var output in session.Outputs)
             {
-                binding.BindOutput(output.Name, memory);
+                binding.BindOutputToDevice(output.Name, memory);
             }
 
-            binding.Run();
-            binding.SynchronizeOutputs();
+            session.Run(binding);
+            binding.SynchronizeBoundOutputs();
             empty.ForEach(v => v.Dispose());
-            return binding.GetOutputs();
+            return RunResults.Of(binding);
         }
 
         var promptIds = Enumerable.Range(0, batch * prompt).Select(i => (long)(i * 7919 % c.VocabSize)).ToArray();

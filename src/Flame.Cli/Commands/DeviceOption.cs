@@ -38,7 +38,7 @@ internal static class DeviceOption
         Description = "With --expert-shards S: S devices, comma-separated (e.g. cuda:0,cuda:1): each shard's experts, their gradients and Adam moments live and run there. Default: all on --device.",
     };
 
-    /// <summary>The --expert-devices list (each device's CUDA plug-ins fetched on demand), or null.</summary>
+    /// <summary>The --expert-devices list, or null.</summary>
     public static string[]? ExpertDevices(ParseResult result, Option<string?> option)
     {
         if (result.GetValue(option) is not { Length: > 0 } text)
@@ -46,22 +46,11 @@ internal static class DeviceOption
             return null;
         }
 
-        var devices = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(ExecutionDevice.Parse).ToArray();
-        foreach (var device in devices)
-        {
-            CudaPlugins.EnsureFor(device, result.InvocationConfiguration.Output);
-        }
-
-        return [.. devices.Select(d => d.ToString())];
+        return [.. text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(ExecutionDevice.Parse).Select(d => d.ToString())];
     }
 
     public static SessionSettings Settings(ParseResult result, Option<string> option) => new() { Device = Device(result, option) };
 
-    /// <summary>The device chosen; for CUDA, its plug-ins fetched first when the machine shows a GPU and lacks them.</summary>
-    public static ExecutionDevice Device(ParseResult result, Option<string> option)
-    {
-        var device = ExecutionDevice.Parse(result.GetValue(option)!);
-        CudaPlugins.EnsureFor(device, result.InvocationConfiguration.Output);
-        return device;
-    }
+    /// <summary>The device chosen (CUDA needs ORT's CUDA build: `flame setup cuda`; sessions say so when it is missing).</summary>
+    public static ExecutionDevice Device(ParseResult result, Option<string> option) => ExecutionDevice.Parse(result.GetValue(option)!);
 }

@@ -13,17 +13,14 @@ public static class DoctorCommand
         {
             var output = parseResult.InvocationConfiguration.Output;
             var info = RuntimeInfo.Probe();
-            output.WriteLine($"ONNX Runtime     {info.Version}");
+            var build = File.Exists(Path.Combine(Path.GetDirectoryName(info.LibraryPath) ?? "", "libonnxruntime_providers_cuda.so"))
+                ? "CUDA build, Microsoft.ML.OnnxRuntime.Gpu.Linux" : "CPU build, Microsoft.ML.OnnxRuntime";
+            var pinned = info.Version == RuntimeInfo.PinnedVersion ? "" : $" (NOT the pinned {RuntimeInfo.PinnedVersion}: rebuild)";
+            output.WriteLine($"ONNX Runtime     {info.Version}{pinned} ({build})");
             output.WriteLine($"  library        {info.LibraryPath}");
-            output.WriteLine($"  providers      {string.Join(", ", info.AvailableProviders)} (compiled in; CUDA also needs its plug-ins)");
-            output.WriteLine($"  build          {info.BuildInfo}");
+            output.WriteLine($"  providers      {string.Join(", ", info.AvailableProviders)}");
+            output.WriteLine($"  telemetry      off (DisableTelemetryEvents on the environment)");
             output.WriteLine($"CUDA             {(info.CudaUsable ? "usable" : "not usable")}: {info.CudaStatus.Trim()}");
-            foreach (var (name, file) in new[] { ("DuckDB", "libduckdb.so"), ("zstd", "/usr/lib/x86_64-linux-gnu/libzstd.so.1") })
-            {
-                var path = Path.IsPathRooted(file) ? file : Path.Combine(AppContext.BaseDirectory, file);
-                output.WriteLine($"{name,-16} {(File.Exists(path) ? path : $"missing ({path})")}");
-            }
-
             output.WriteLine($".NET             {Environment.Version}, {Environment.ProcessorCount} cores");
             return 0;
         });

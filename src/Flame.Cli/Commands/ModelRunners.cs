@@ -11,11 +11,11 @@ namespace Flame.Cli.Commands;
 internal static class ModelRunners
 {
     public static Func<IModelRunner> FromFile(string path, SessionSettings settings) =>
-        () => new InferenceSession(FunctionInliner.Inline(OnnxModelFile.Load(path)).ToByteArray(), settings);
+        () => new ModelSession(FunctionInliner.Inline(OnnxModelFile.Load(path)).ToByteArray(), settings);
 
     public static Func<IModelRunner> FromCheckpoint(CheckpointStore store, long step, SessionSettings settings, int shards, string[]? shardDevices = null) => shards > 1
         ? () => ExpertParallelForward.Open(store.Load(step), shards, settings, shardDevices?.Select(ExecutionDevice.Parse).ToList())
-        : () => new InferenceSession(FunctionInliner.Inline(CheckpointForward.Build(store.Load(step))).ToByteArray(), settings);
+        : () => new ModelSession(FunctionInliner.Inline(CheckpointForward.Build(store.Load(step))).ToByteArray(), settings);
 
     /// <summary>Model files are one graph each: sharding needs the config and weights of a run's checkpoints.</summary>
     public static void CheckShardable(int shards, int modelFiles)

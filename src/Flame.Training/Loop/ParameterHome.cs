@@ -1,5 +1,6 @@
 using Flame.Runtime;
 using Flame.Training.Optimization;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Training.Loop;
 
@@ -16,10 +17,10 @@ internal sealed record ParameterPiece(string Name, int Index, long[] Shape, long
 internal sealed class ParameterHome : IDisposable
 {
     private readonly Dictionary<string, int> _slots;
-    private InferenceSession? _optimizer;
-    private IoBinding? _binding;
-    private InferenceSession? _squares;
-    private IoBinding? _squaresBinding;
+    private ModelSession? _optimizer;
+    private OrtIoBinding? _binding;
+    private ModelSession? _squares;
+    private OrtIoBinding? _squaresBinding;
     private OrtValue? _sumOfSquares;
 
     public ParameterHome(IReadOnlyList<ParameterPiece> pieces, ExecutionDevice device, bool inPlace)
@@ -55,12 +56,12 @@ internal sealed class ParameterHome : IDisposable
     /// <summary>Opens the optimizer sessions for a Train call; with <paramref name="squares"/>, this home is one of several and clips by the global norm.</summary>
     public void OpenOptimizer(byte[] optimizer, byte[]? squares, SessionSettings settings, StepTensors step)
     {
-        _optimizer = new InferenceSession(optimizer, settings);
+        _optimizer = new ModelSession(optimizer, settings);
         _binding = _optimizer.CreateIoBinding();
         step.BindOptimizer(_binding, _optimizer);
         if (squares is not null)
         {
-            _squares = new InferenceSession(squares, settings);
+            _squares = new ModelSession(squares, settings);
             _squaresBinding = _squares.CreateIoBinding();
             _sumOfSquares = OrtValue.Allocate<float>();
             _squaresBinding.BindOutput(AdamWGraph.SumOfSquares, _sumOfSquares);
@@ -75,7 +76,7 @@ internal sealed class ParameterHome : IDisposable
             _squaresBinding!.BindInput(new Parameter(Pieces[i].Name, Pieces[i].Shape).Gradient, Gradients.Current(i));
         }
 
-        _squaresBinding!.Run();
+        _squares!.Run(_squaresBinding!);
         return _sumOfSquares!.AsSpan<float>()[0];
     }
 
@@ -94,7 +95,7 @@ internal sealed class ParameterHome : IDisposable
             _binding.BindOutput(Parameter.Updated(p.SecondMoment), SecondMoments.Next(i));
         }
 
-        _binding!.Run();
+        _optimizer!.Run(_binding!);
         Weights.Swap();
         FirstMoments.Swap();
         SecondMoments.Swap();

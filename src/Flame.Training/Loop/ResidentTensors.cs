@@ -1,5 +1,6 @@
 using Flame.Onnx.SafeTensors;
 using Flame.Runtime;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Training.Loop;
 

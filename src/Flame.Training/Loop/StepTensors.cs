@@ -4,6 +4,7 @@ using Flame.Runtime;
 using Flame.Training.Artifacts;
 using Flame.Training.Losses;
 using Flame.Training.Optimization;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Training.Loop;
 
@@ -63,7 +64,7 @@ internal sealed class StepTensors : IDisposable
         .ToDictionary(p => p.First, p => p.Second);
 
     /// <summary>Binds those of <see cref="Inputs"/> and <see cref="Outputs"/> that <paramref name="session"/> has.</summary>
-    public void BindTraining(IoBinding binding, InferenceSession session)
+    public void BindTraining(OrtIoBinding binding, ModelSession session)
     {
         var inputs = Inputs;
         foreach (var input in session.Inputs.Where(i => inputs.ContainsKey(i.Name)))
@@ -79,7 +80,7 @@ internal sealed class StepTensors : IDisposable
     }
 
     /// <summary>Binds the optimizer's scalars (those <paramref name="session"/> has: grad_sum_of_squares only where the parameters span several devices).</summary>
-    public void BindOptimizer(IoBinding binding, InferenceSession session)
+    public void BindOptimizer(OrtIoBinding binding, ModelSession session)
     {
         binding.BindInput(AdamWGraph.LearningRate, _learningRate);
         binding.BindInput(AdamWGraph.Step, _stepNumber);

@@ -16,6 +16,9 @@ using Flame.Training.Optimization;
 using Flame.Training.Parallel;
 using Flame.Training.Schedule;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using CheckpointState = Flame.Training.Checkpoints.CheckpointState;
 
 namespace Flame.Training.Loop;
 
@@ -190,7 +193,7 @@ public sealed class Trainer : IDisposable
     {
         var settings = new SessionSettings { IntraOpThreads = _options.Threads, Device = ExecutionDevice.Parse(_options.Device) };
         SessionSettings Profiled(string session) => _options.ProfilePrefix is { } prefix ? settings with { ProfilingPrefix = $"{prefix}-{session}" } : settings;   // ORT names profiles by the second: one prefix per session
-        using var evaluation = new InferenceSession(Path.Combine(_run, RunFiles.EvalModel), settings);
+        using var evaluation = new ModelSession(Path.Combine(_run, RunFiles.EvalModel), settings);
         using var log = new TrainingLog(RunFiles.TrainLog(_run), _moeLayers, _step);
         using var step = new StepTensors(_options, _config, _moeLayers);
         using var gradientStep = CreateGradientStep(Profiled("gradient"), step);
@@ -206,7 +209,7 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    private StepReport? TrainSteps(StepTensors step, IGradientStep gradientStep, InferenceSession evaluation, TrainingLog log, IProgress<StepReport>? progress, long? stopAfter, CancellationToken cancellation)
+    private StepReport? TrainSteps(StepTensors step, IGradientStep gradientStep, ModelSession evaluation, TrainingLog log, IProgress<StepReport>? progress, long? stopAfter, CancellationToken cancellation)
     {
         var last = stopAfter is { } stop ? Math.Min(stop, _options.Steps) : _options.Steps;
         var milestones = Enumerable.Range(1, Math.Max(0, _options.Milestones)).Select(k => (long)Math.Round((double)k * _options.Steps / _options.Milestones)).ToHashSet();
@@ -275,7 +278,7 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>Mean language-model loss over the first ValidBatches windows of the validation split (the same ones every time).</summary>
-    public double? Validate(InferenceSession evaluation)
+    public double? Validate(ModelSession evaluation)
     {
         if (_options.ValidBatches == 0 || _split.Valid.Length == 0)
         {
@@ -311,7 +314,7 @@ public sealed class Trainer : IDisposable
         return total / batches;
     }
 
-    private double ValidationLoss(InferenceSession evaluation, IReadOnlyDictionary<string, OrtValue> weights, GptSampler sampler)
+    private double ValidationLoss(ModelSession evaluation, IReadOnlyDictionary<string, OrtValue> weights, GptSampler sampler)
     {
         {
             var (ids, targets) = StepTensors.Split(sampler.NextBatch(_options.MicroBatch), _options.MicroBatch, _options.SequenceLength);

@@ -1,19 +1,20 @@
 using Flame.ModelGraphs.Builder;
 using Flame.Runtime;
 using Flame.Training.Artifacts;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Training.Loop;
 
 /// <summary>The gradient step as one graph: training_model.onnx in one session.</summary>
 internal sealed class WholeGraphStep : IGradientStep
 {
-    private readonly InferenceSession _session;
-    private readonly IoBinding _binding;
+    private readonly ModelSession _session;
+    private readonly OrtIoBinding _binding;
     private readonly IReadOnlyList<ParameterSpec> _parameters;
 
     public WholeGraphStep(string trainingModel, SessionSettings settings, IReadOnlyList<ParameterSpec> parameters, StepTensors step)
     {
-        _session = new InferenceSession(trainingModel, settings);
+        _session = new ModelSession(trainingModel, settings);
         _binding = _session.CreateIoBinding();
         _parameters = parameters;
         step.BindTraining(_binding, _session);
@@ -31,7 +32,7 @@ internal sealed class WholeGraphStep : IGradientStep
             _binding.BindOutput(GradientAccumulation.Gradient(parameter.Name), home.Gradients.Next(slot));
         }
 
-        _binding.Run();
+        _session.Run(_binding);
     }
 
     public IReadOnlyList<string> EndProfiling() => _session.Settings.ProfilingPrefix is null ? [] : [_session.EndProfiling()];

@@ -6,6 +6,8 @@ using Flame.Onnx.Transforms;
 using Flame.Runtime;
 using Flame.Training.Checkpoints;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Flame.Training.Parallel;
 
@@ -18,7 +20,7 @@ namespace Flame.Training.Parallel;
 /// </summary>
 public sealed class ExpertParallelForward : IModelRunner
 {
-    private sealed record Stage(InferenceSession Session, Dictionary<string, OrtValue> Weights);
+    private sealed record Stage(ModelSession Session, Dictionary<string, OrtValue> Weights);
 
     private readonly Dictionary<ExecutionDevice, DeviceMemory> _memories = [];
     private readonly List<OrtValue> _tensors = [];
@@ -60,7 +62,7 @@ public sealed class ExpertParallelForward : IModelRunner
 
         for (var k = 0; k < stages.Count; k++)
         {
-            _stages.Add(new Stage(new InferenceSession(FunctionInliner.Inline(stages[k].Model).ToByteArray(), settings with { Device = devices[k] }), weights[k]));
+            _stages.Add(new Stage(new ModelSession(FunctionInliner.Inline(stages[k].Model).ToByteArray(), settings with { Device = devices[k] }), weights[k]));
         }
 
         Outputs = [.. _stages.SelectMany(s => s.Session.Outputs).Where(o => !ExpertParallelGraphs.IsBoundary(o.Name))];
@@ -85,7 +87,7 @@ public sealed class ExpertParallelForward : IModelRunner
             (name, shape) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(weights.ReadExpected(name, "F32", shape)), settings, shardDevices);
     }
 
-    public IReadOnlyList<NodeMetadata> Outputs { get; }
+    public IReadOnlyList<SessionTensorInfo> Outputs { get; }
 
     public RunResults Run(IReadOnlyDictionary<string, OrtValue> inputs, IReadOnlyList<string>? outputNames = null, RunOptions? options = null)
     {

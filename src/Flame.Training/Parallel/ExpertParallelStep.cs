@@ -5,6 +5,7 @@ using Flame.Runtime;
 using Flame.Training.Artifacts;
 using Flame.Training.Loop;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Training.Parallel;
 
@@ -19,7 +20,7 @@ namespace Flame.Training.Parallel;
 /// </summary>
 internal sealed class ExpertParallelStep : IGradientStep
 {
-    private sealed record Sessions(TrainingStage Graphs, InferenceSession? Forward, InferenceSession Backward, OrtMemoryInfo Memory);
+    private sealed record Sessions(TrainingStage Graphs, ModelSession? Forward, ModelSession Backward, OrtMemoryInfo Memory);
 
     private readonly List<Sessions> _stages = [];
     private readonly StepTensors _step;
@@ -54,8 +55,8 @@ internal sealed class ExpertParallelStep : IGradientStep
                 AtomicFile.WriteAllBytes(Path.Combine(graphsFolder, stage.Stage.Name + ".backward.onnx"), backward);
             }
 
-            _stages.Add(new Sessions(stage, forward is null ? null : new InferenceSession(forward, stageSettings),
-                new InferenceSession(backward, stageSettings), OrtMemoryInfo.For(stageSettings.Device)));
+            _stages.Add(new Sessions(stage, forward is null ? null : new ModelSession(forward, stageSettings),
+                new ModelSession(backward, stageSettings), DeviceMemories.For(stageSettings.Device)));
         }
     }
 
@@ -75,11 +76,11 @@ internal sealed class ExpertParallelStep : IGradientStep
 
                 foreach (var output in stage.Forward.Outputs)
                 {
-                    binding.BindOutput(output.Name, stage.Memory);
+                    binding.BindOutputToDevice(output.Name, stage.Memory);
                 }
 
-                binding.Run();
-                var results = binding.GetOutputs();
+                stage.Forward.Run(binding);
+                var results = RunResults.Of(binding);
                 owned.Add(results);
                 foreach (var name in results.Names)
                 {
@@ -108,7 +109,7 @@ internal sealed class ExpertParallelStep : IGradientStep
                     target ??= stepOutputs.TryGetValue(output.Name, out var stepOutput) ? stepOutput : null;
                     if (target is null)
                     {
-                        binding.BindOutput(output.Name, stage.Memory);
+                        binding.BindOutputToDevice(output.Name, stage.Memory);
                     }
                     else
                     {
@@ -116,8 +117,8 @@ internal sealed class ExpertParallelStep : IGradientStep
                     }
                 }
 
-                binding.Run();
-                var results = binding.GetOutputs();
+                stage.Backward.Run(binding);
+                var results = RunResults.Of(binding);
                 owned.Add(results);
                 foreach (var input in stage.Graphs.ActivationInputs)
                 {
@@ -173,7 +174,7 @@ internal sealed class ExpertParallelStep : IGradientStep
     }
 
     public IReadOnlyList<string> EndProfiling() =>
-        [.. _stages.SelectMany(s => new[] { s.Forward, s.Backward }).OfType<InferenceSession>().Where(s => s.Settings.ProfilingPrefix is not null).Select(s => s.EndProfiling())];
+        [.. _stages.SelectMany(s => new[] { s.Forward, s.Backward }).OfType<ModelSession>().Where(s => s.Settings.ProfilingPrefix is not null).Select(s => s.EndProfiling())];
 
     public void Dispose()
     {

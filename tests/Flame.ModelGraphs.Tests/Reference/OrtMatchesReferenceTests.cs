@@ -3,6 +3,7 @@ using Flame.ModelGraphs.Model;
 using Flame.Reference;
 using Flame.Runtime;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.ModelGraphs.Tests.Reference;
 
@@ -21,7 +22,7 @@ public sealed class OrtMatchesReferenceTests
         var reference = new ReferenceModel(config, ReferenceWeights.For(graph.Parameters, seed));
         long[,] ids = { { 5, 17, 300, 2, 99, 5 }, { 511, 0, 42, 42, 7, 123 } };
 
-        using var session = new InferenceSession(graph.Model.ToByteArray());
+        using var session = new ModelSession(graph.Model.ToByteArray());
         using var input = OrtValue.FromArray(ids.Cast<long>().ToArray(), 2, 6);
         using var results = session.Run(new Dictionary<string, OrtValue> { [FlameMoeModel.InputIds] = input });
         var expected = reference.Forward(ids);

@@ -1,5 +1,7 @@
 using Flame.Onnx.Proto;
 using Flame.Onnx.Tensors;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Flame.Runtime.Tests.Conformance;
 
@@ -30,7 +32,7 @@ internal sealed record ConformanceCase(string Name, string Folder)
             throw new NotSupportedException("sequence, map or optional values (our API binds tensors)");
         }
 
-        using var session = new InferenceSession(bytes, new SessionSettings { IntraOpThreads = 1 });
+        using var session = new ModelSession(bytes, new SessionSettings { IntraOpThreads = 1 });
         foreach (var dataSet in Directory.GetDirectories(Folder, "test_data_set_*").Order(StringComparer.Ordinal))
         {
             var values = new Dictionary<string, OrtValue>();

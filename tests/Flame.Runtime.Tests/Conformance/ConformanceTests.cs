@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Runtime.Tests.Conformance;
 
@@ -37,7 +38,7 @@ public sealed class ConformanceTests
             {
                 problem = testCase.Run();
             }
-            catch (Exception e) when (e is OrtException or NotSupportedException or InvalidDataException or ArgumentException)
+            catch (Exception e) when (e is OnnxRuntimeException or NotSupportedException or InvalidDataException or ArgumentException)
             {
                 problem = $"{e.GetType().Name}: {e.Message.Split('\n')[0]}";
             }

@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using Flame.Onnx.Proto;
 using Flame.Onnx.Tensors;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Flame.Runtime.Tests.Conformance;
 

@@ -7,6 +7,7 @@ using Flame.Onnx.Transforms;
 using Flame.Runtime;
 using Flame.Training.Artifacts;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 using DataType = Flame.Onnx.Proto.TensorProto.Types.DataType;
 
 namespace Flame.Training.Tests.Artifacts;
@@ -57,7 +58,7 @@ public sealed class NoRacingScatterTests
             counts[id]++;
         }
 
-        using var session = new InferenceSession(gradient.ToByteArray(), new SessionSettings { IntraOpThreads = 2 });
+        using var session = new ModelSession(gradient.ToByteArray(), new SessionSettings { IntraOpThreads = 2 });
         for (var run = 0; run < 4; run++)
         {
             using var table = OrtValue.FromArray(new float[rows * width], rows, width);

@@ -5,6 +5,8 @@ using Flame.ModelGraphs.Model;
 using Flame.Runtime;
 using Flame.Training.Checkpoints;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+using CheckpointState = Flame.Training.Checkpoints.CheckpointState;
 
 namespace Flame.Training.Tests.Checkpoints;
 
@@ -57,7 +59,7 @@ public sealed class CheckpointForwardTests
 
     private static float[] Logits(Flame.Onnx.Proto.ModelProto model)
     {
-        using var session = new InferenceSession(model.ToByteArray());
+        using var session = new ModelSession(model.ToByteArray());
         using var ids = OrtValue.FromArray(new long[] { 1, 2, 3, 4, 5 }, 1, 5);
         using var results = session.Run(new Dictionary<string, OrtValue> { [FlameMoeModel.InputIds] = ids }, [FlameMoeModel.Logits]);
         return results[FlameMoeModel.Logits].ToArray<float>();

@@ -6,6 +6,7 @@ using Flame.Runtime;
 using Flame.Training.Artifacts;
 using Flame.Training.Losses;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Training.Tests.Losses;
 
@@ -23,7 +24,7 @@ public sealed class TrainingLossesTests
         long[,] ids = { { 5, 17, 300, 2, 99 }, { 511, 0, 42, 42, 7 } };
         long[,] targets = { { 17, 300, 2, 99, -100 }, { 0, 42, 42, 7, 8 } };
 
-        using var session = new InferenceSession(EvalModel.Build(config).ToByteArray());
+        using var session = new ModelSession(EvalModel.Build(config).ToByteArray());
         var inputs = parameters.ToDictionary(p => p.Name, p => OrtValue.FromArray(weights[p.Name], p.Shape));
         inputs[FlameMoeModel.InputIds] = OrtValue.FromArray(ids.Cast<long>().ToArray(), 2, 5);
         inputs[TrainingLosses.Targets] = OrtValue.FromArray(targets.Cast<long>().ToArray(), 2, 5);

@@ -1,6 +1,7 @@
 using Flame.Runtime;
 using Flame.Training.Optimization;
 using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Training.Tests.Optimization;
 
@@ -27,7 +28,7 @@ public sealed class AdamWGraphTests
         });
         const float lr = 3e-4f, step = 3;
 
-        using var session = new InferenceSession(AdamWGraph.Build([Matrix, Norm], settings).ToByteArray());
+        using var session = new ModelSession(AdamWGraph.Build([Matrix, Norm], settings).ToByteArray());
         var inputs = new Dictionary<string, OrtValue>
         {
             [AdamWGraph.LearningRate] = OrtValue.FromArray(new[] { lr }),
@@ -82,7 +83,7 @@ public sealed class AdamWGraphTests
     [DataRow(float.NaN)]
     public void ANonFiniteGradientUpdatesNothing(float bad)
     {
-        using var session = new InferenceSession(AdamWGraph.Build([Matrix, Norm], new AdamWSettings(), skipNonFinite: true).ToByteArray());
+        using var session = new ModelSession(AdamWGraph.Build([Matrix, Norm], new AdamWSettings(), skipNonFinite: true).ToByteArray());
         var values = new Dictionary<string, float[]>
         {
             [AdamWGraph.LearningRate] = [1e-3f], [AdamWGraph.Step] = [1], [AdamWGraph.GradScale] = [65536],
