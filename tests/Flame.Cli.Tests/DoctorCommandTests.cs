@@ -14,6 +14,7 @@ public sealed class DoctorCommandTests
         StringAssert.Contains(result.Output, "/libonnxruntime.so");
         StringAssert.Contains(result.Output, "telemetry      off");
         StringAssert.Contains(result.Output, "CUDA ");
+        StringAssert.Contains(result.Output, "DuckDB           v1.5.6");
     }
 
     [TestMethod]

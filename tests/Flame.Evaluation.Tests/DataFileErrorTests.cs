@@ -1,4 +1,5 @@
 using Flame.Evaluation.Tasks;
+using Flame.Native.DuckDb;
 
 namespace Flame.Evaluation.Tests;
 
@@ -62,8 +63,7 @@ public sealed class DataFileErrorTests
         // Written by DuckDB from the ARC fixture, with ARC's nested choices struct.
         var folder = Directory.CreateDirectory(Path.Combine(_root, "arc_easy")).FullName;
         var jsonl = Path.Combine(AppContext.BaseDirectory, "Fixtures", "arc_easy", "test.jsonl");
-        using (var database = Flame.Native.DuckDb.DuckDbDatabase.Open())
-        using (var connection = database.Connect())
+        using (var connection = DuckDbConnections.Open())
         {
             connection.Execute($"COPY (SELECT * FROM read_json('{jsonl}')) TO '{Path.Combine(folder, "test-00000-of-00001.parquet")}' (FORMAT PARQUET)");
         }

@@ -187,8 +187,8 @@ public sealed class ServerTests
         var ids = _model.Tokenizer.Encode(text)[..512];
         var forward = Flame.ModelGraphs.Model.FlameMoeModel.Build(_model.Config, new Flame.ModelGraphs.Model.ForwardOptions(Seed: 5)).Model;
         using (var session = new Flame.Runtime.ModelSession(Google.Protobuf.MessageExtensions.ToByteArray(Flame.Onnx.Transforms.FunctionInliner.Inline(forward))))
-        using (var writer = new Flame.Analysis.Traces.TraceWriter(traces))
         {
+            var writer = new Flame.Analysis.Traces.TraceWriter(traces);
             writer.WriteSamples(ids);
             Flame.Analysis.Traces.TraceExtractor.Extract(session, ids, 64, writer, "iter_0000001");
         }

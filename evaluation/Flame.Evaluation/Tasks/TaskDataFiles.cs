@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Flame.Native.DuckDb;
 
 namespace Flame.Evaluation.Tasks;
 
@@ -92,24 +93,19 @@ public static class TaskDataFiles
     // Each Parquet row becomes the same JSON object a JSONL export would hold (DuckDB's to_json), so one formatter serves both.
     private static IEnumerable<TaskRecord> ParquetRows(string file)
     {
-        using var database = Flame.Native.DuckDb.DuckDbDatabase.Open();
-        using var connection = database.Connect();
+        using var connection = DuckDbConnections.Open();
         List<string> rows = [];
         try
         {
-            using var reader = connection.Query($"SELECT to_json(t)::VARCHAR FROM read_parquet({Flame.Native.DuckDb.DuckDbSql.Literal(file)}) t");
-            foreach (var chunk in reader.Chunks())
+            using var reader = connection.Query($"SELECT to_json(t)::VARCHAR FROM read_parquet({DuckDbSql.Literal(file)}) t");
+            while (reader.Read())
             {
-                var column = chunk.Column(0);
-                for (var r = 0; r < chunk.RowCount; r++)
-                {
-                    rows.Add(column.GetString(r) ?? "{}");
-                }
+                rows.Add(reader.IsDBNull(0) ? "{}" : reader.GetString(0));
             }
         }
-        catch (Flame.Native.DuckDb.DuckDbException e)
+        catch (DuckDB.NET.Data.DuckDBException e)
         {
-            throw new InvalidDataException($"{file}: not a readable Parquet file ({e.Message})", e);
+            throw new InvalidDataException($"{file}: not a readable Parquet file ({DuckDbConnections.Reason(e)})", e);
         }
 
         for (var r = 0; r < rows.Count; r++)

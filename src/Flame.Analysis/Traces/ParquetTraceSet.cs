@@ -1,3 +1,5 @@
+using Apache.Arrow;
+using DuckDB.NET.Data;
 using Flame.Analysis.Routing;
 using Flame.Native.DuckDb;
 
@@ -6,14 +8,15 @@ namespace Flame.Analysis.Traces;
 /// <summary>
 /// Routing traces read from Parquet in the released layout — ours, or the original FLAME-MoE
 /// release (float16 scores and int16 indices, which DuckDB reads as FLOAT and SMALLINT).
-/// Each layer file is joined row by row with the samples (POSITIONAL JOIN) and streamed in
-/// blocks of fixed size, so memory stays bounded and block boundaries agree across checkpoints.
+/// Each layer file is joined row by row with the samples (POSITIONAL JOIN), read as Arrow batches
+/// (whole columns, no per-row objects) and regrouped in blocks of fixed size, so memory stays
+/// bounded and block boundaries agree across checkpoints.
 /// </summary>
 public sealed class ParquetTraceSet : IRoutingTraceSet, IDisposable
 {
     public const int BlockRows = 65_536;
 
-    private readonly DuckDbDatabase _database = DuckDbDatabase.Open();
+    private readonly DuckDBConnection _connection = DuckDbConnections.Open();
     private readonly string _folder;
 
     public ParquetTraceSet(string tracesFolder, int experts, int vocabulary)
@@ -55,18 +58,21 @@ public sealed class ParquetTraceSet : IRoutingTraceSet, IDisposable
             throw new InvalidDataException($"{file} is missing: every checkpoint must trace the same layers");
         }
 
-        using var connection = _database.Connect();
-        using var reader = connection.Query(
+        // A connection of its own: reads of two checkpoints may be walked side by side, and one
+        // DuckDB connection streams one result at a time.
+        using var connection = _connection.Duplicate();
+        connection.Open();
+        var batches = connection.Batches(
             $"SELECT s.token_id::INTEGER AS token_id, a.scores::FLOAT[] AS scores, a.indices::INTEGER[] AS indices "
             + $"FROM read_parquet({DuckDbSql.Literal(Path.Combine(TraceLayout.SamplesFolder(_folder), "*.parquet"))}) s POSITIONAL JOIN read_parquet({DuckDbSql.Literal(file)}) a");
         var block = new BlockBuilder(TopK);
         long row = 0;
-        foreach (var chunk in reader.Chunks())
+        foreach (var batch in batches)
         {
             List<RoutingBlock> full;
-            using (chunk)
+            using (batch)
             {
-                full = block.Add(chunk, file, ref row);
+                full = block.Add(batch, file, ref row);
             }
 
             foreach (var done in full)
@@ -81,9 +87,9 @@ public sealed class ParquetTraceSet : IRoutingTraceSet, IDisposable
         }
     }
 
-    public void Dispose() => _database.Dispose();
+    public void Dispose() => _connection.Dispose();
 
-    /// <summary>Gathers rows of DuckDB chunks (whatever their size) into blocks of <see cref="BlockRows"/>.</summary>
+    /// <summary>Gathers rows of Arrow batches (whatever their size) into blocks of <see cref="BlockRows"/>.</summary>
     private sealed class BlockBuilder(int topK)
     {
         private readonly List<int> _ids = new(BlockRows);
@@ -92,33 +98,38 @@ public sealed class ParquetTraceSet : IRoutingTraceSet, IDisposable
 
         public int Rows => _ids.Count;
 
-        public List<RoutingBlock> Add(DuckDbChunk chunk, string file, ref long row)
+        public List<RoutingBlock> Add(RecordBatch batch, string file, ref long row)
         {
             var full = new List<RoutingBlock>();
-            var tokenColumn = chunk.Column(0);
-            var scoreColumn = chunk.Column(1);
-            var indexColumn = chunk.Column(2);
-            var tokens = tokenColumn.Values<int>();
-            for (var r = 0; r < chunk.RowCount; r++, row++)
+            var tokenColumn = (Int32Array)batch.Column(0);
+            var scoreColumn = (ListArray)batch.Column(1);
+            var indexColumn = (ListArray)batch.Column(2);
+            var tokens = tokenColumn.Values;
+            var scores = ((FloatArray)scoreColumn.Values).Values;
+            var indices = ((Int32Array)indexColumn.Values).Values;
+            for (var r = 0; r < batch.Length; r++, row++)
             {
-                if (!tokenColumn.IsValid(r) || !indexColumn.IsValid(r))
+                if (tokenColumn.IsNull(r) || indexColumn.IsNull(r) || scoreColumn.IsNull(r))
                 {
                     throw new InvalidDataException($"{file}: row {row} has no routing or no token (traces and samples must have the same number of rows)");
                 }
 
-                var rowIndices = indexColumn.GetList<int>(r);
-                if (rowIndices.Length != topK)
+                if (indexColumn.GetValueLength(r) != topK || scoreColumn.GetValueLength(r) != topK)
                 {
-                    throw new InvalidDataException($"{file}: row {row} routes to {rowIndices.Length} experts; the traces are top-{topK}");
+                    throw new InvalidDataException($"{file}: row {row} routes to {indexColumn.GetValueLength(r)} experts with {scoreColumn.GetValueLength(r)} scores; the traces are top-{topK}");
                 }
 
                 _ids.Add(tokens[r]);
-                foreach (var expert in rowIndices)
+                foreach (var expert in indices.Slice(indexColumn.ValueOffsets[r], topK))
                 {
                     _indices.Add(expert);
                 }
 
-                _scores.AddRange(scoreColumn.GetList<float>(r));
+                foreach (var score in scores.Slice(scoreColumn.ValueOffsets[r], topK))
+                {
+                    _scores.Add(score);
+                }
+
                 if (_ids.Count == BlockRows)
                 {
                     full.Add(Take());
@@ -138,14 +149,10 @@ public sealed class ParquetTraceSet : IRoutingTraceSet, IDisposable
         }
     }
 
-
     private int ReadTopK()
     {
         var file = TraceLayout.LayerFile(_folder, Checkpoints[^1].Name, Layers[0]);
-        using var connection = _database.Connect();
-        using var reader = connection.Query($"SELECT len(indices)::INTEGER FROM read_parquet({DuckDbSql.Literal(file)}) LIMIT 1");
-        using var chunk = reader.ReadChunk() ?? throw new InvalidDataException($"{file} has no rows");
-        return chunk.Column(0).Values<int>()[0];
+        using var reader = _connection.Query($"SELECT len(indices)::INTEGER FROM read_parquet({DuckDbSql.Literal(file)}) LIMIT 1");
+        return reader.Read() ? reader.GetInt32(0) : throw new InvalidDataException($"{file} has no rows");
     }
-
 }

@@ -1,49 +1,21 @@
-using Flame.Native.DuckDb;
-
 namespace Flame.Analysis.Traces;
 
 /// <summary>
-/// Writes routing traces in the released layout through DuckDB. Rows are appended in token
-/// order to one table per file and copied to Parquet in that order, so row r of every layer
-/// file and of the samples file is the same token by construction. The tables live in an
-/// on-disk staging database beside the traces, so memory stays bounded however many tokens
-/// are traced (DuckDB spills to that file).
+/// Writes routing traces in the released FLAME-MoE layout: per layer <c>scores</c> list of
+/// float16 (sorted descending) and <c>indices</c> list of int16, and <c>token_id</c> int32 in the
+/// samples file. Rows are appended in token order, so row r of every layer file and of the
+/// samples file is the same token by construction; memory stays bounded (one row group per layer
+/// is buffered) however many tokens are traced.
 /// </summary>
-public sealed class TraceWriter : IDisposable
+public sealed class TraceWriter(string tracesFolder)
 {
-    private readonly DuckDbDatabase _database;
-    private readonly DuckDbConnection _connection;
-    private readonly string _staging;
-
-    public TraceWriter(string tracesFolder)
-    {
-        Folder = tracesFolder;
-        Directory.CreateDirectory(tracesFolder);
-        _staging = Path.Combine(tracesFolder, $".staging-{Guid.NewGuid():N}.duckdb");
-        _database = DuckDbDatabase.Open(_staging, new Dictionary<string, string> { ["memory_limit"] = "1GB" });
-        _connection = _database.Connect();
-    }
-
-    public string Folder { get; }
+    public string Folder { get; } = Directory.CreateDirectory(tracesFolder).FullName;
 
     /// <summary>Writes the held-out tokens' ids (samples/samples.parquet).</summary>
     public void WriteSamples(ReadOnlySpan<int> tokenIds)
     {
         Directory.CreateDirectory(TraceLayout.SamplesFolder(Folder));
-        _connection.Execute("CREATE OR REPLACE TABLE samples (token_id INTEGER)");
-        using (var appender = _connection.CreateAppender("samples"))
-        using (var chunk = appender.CreateChunk())
-        {
-            for (var start = 0; start < tokenIds.Length; start += chunk.Capacity)
-            {
-                var rows = Math.Min(chunk.Capacity, tokenIds.Length - start);
-                tokenIds.Slice(start, rows).CopyTo(chunk.Values<int>(0));
-                chunk.RowCount = rows;
-                appender.AppendChunk(chunk);
-            }
-        }
-
-        CopyAndDrop("samples", Path.Combine(TraceLayout.SamplesFolder(Folder), "samples.parquet"));
+        SamplesFileWriter.Write(Path.Combine(TraceLayout.SamplesFolder(Folder), "samples.parquet"), tokenIds);
     }
 
     /// <summary>Writes one layer's routing at one checkpoint at once: [tokens, k] indices and scores, best first.</summary>
@@ -57,35 +29,19 @@ public sealed class TraceWriter : IDisposable
     /// <summary>Starts the layer files of one checkpoint, to be appended batch by batch in token order.</summary>
     public CheckpointTraces BeginCheckpoint(string checkpoint, IReadOnlyList<int> layers, int topK) => new(this, checkpoint, layers, topK);
 
-    public void Dispose()
-    {
-        _connection.Dispose();
-        _database.Dispose();
-        foreach (var file in new[] { _staging, _staging + ".wal" })
-        {
-            File.Delete(file);
-        }
-    }
-
-    /// <summary>The layer tables of one checkpoint being traced.</summary>
+    /// <summary>The layer files of one checkpoint being traced; disposed without <see cref="Complete"/>, they leave nothing behind.</summary>
     public sealed class CheckpointTraces : IDisposable
     {
-        private readonly TraceWriter _writer;
-        private readonly string _checkpoint;
         private readonly int _topK;
-        private readonly Dictionary<int, (DuckDbAppender Appender, DuckDbAppendChunk Chunk)> _layers = [];
+        private readonly Dictionary<int, LayerFileWriter> _layers = [];
 
         internal CheckpointTraces(TraceWriter writer, string checkpoint, IReadOnlyList<int> layers, int topK)
         {
-            _writer = writer;
-            _checkpoint = checkpoint;
             _topK = topK;
             Directory.CreateDirectory(TraceLayout.ActivesFolder(writer.Folder, checkpoint));
             foreach (var layer in layers)
             {
-                writer._connection.Execute($"CREATE OR REPLACE TABLE {Table(layer)} (scores FLOAT[], indices SMALLINT[])");
-                var appender = writer._connection.CreateAppender(Table(layer));
-                _layers[layer] = (appender, appender.CreateChunk());
+                _layers[layer] = new LayerFileWriter(TraceLayout.LayerFile(writer.Folder, checkpoint, layer), topK);
             }
         }
 
@@ -97,32 +53,16 @@ public sealed class TraceWriter : IDisposable
                 throw new ArgumentException($"layer {layer}: {indices.Length} indices and {scores.Length} scores do not form rows of top-{_topK}");
             }
 
-            var (appender, chunk) = _layers[layer];
-            var tokens = indices.Length / _topK;
-            for (var start = 0; start < tokens; start += chunk.Capacity)
-            {
-                // Whole chunks of fixed-width lists: one native call per 2,048 tokens, not per value.
-                var rows = Math.Min(chunk.Capacity, tokens - start);
-                scores.Slice(start * _topK, rows * _topK).CopyTo(chunk.FixedLists<float>(0, _topK));
-                var chunkIndices = chunk.FixedLists<short>(1, _topK);
-                for (var i = 0; i < rows * _topK; i++)
-                {
-                    chunkIndices[i] = checked((short)indices[start * _topK + i]);
-                }
-
-                chunk.RowCount = rows;
-                appender.AppendChunk(chunk);
-            }
+            _layers[layer].Append(indices, scores);
         }
 
         /// <summary>Writes every layer's Parquet file.</summary>
         public void Complete()
         {
-            foreach (var (layer, (appender, chunk)) in _layers)
+            foreach (var file in _layers.Values)
             {
-                chunk.Dispose();
-                appender.Dispose();
-                _writer.CopyAndDrop(Table(layer), TraceLayout.LayerFile(_writer.Folder, _checkpoint, layer));
+                file.Complete();
+                file.Dispose();
             }
 
             _layers.Clear();
@@ -130,22 +70,12 @@ public sealed class TraceWriter : IDisposable
 
         public void Dispose()
         {
-            foreach (var (chunk, appender) in _layers.Values.Select(l => (l.Chunk, l.Appender)))
+            foreach (var file in _layers.Values)
             {
-                chunk.Dispose();
-                appender.Dispose();
+                file.Dispose();
             }
+
+            _layers.Clear();
         }
-
-        private static string Table(int layer) => $"layer_{layer:D2}";
-    }
-
-    // Written beside the target and renamed, so a reader never sees half a file.
-    private void CopyAndDrop(string table, string path)
-    {
-        var temporary = path + ".partial";
-        _connection.Execute($"COPY {table} TO {DuckDbSql.Literal(temporary)} (FORMAT PARQUET)");
-        _connection.Execute($"DROP TABLE {table}");
-        File.Move(temporary, path, overwrite: true);
     }
 }

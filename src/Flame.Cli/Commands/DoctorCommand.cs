@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Flame.Native.DuckDb;
 using Flame.Runtime;
 
 namespace Flame.Cli.Commands;
@@ -21,9 +22,19 @@ public static class DoctorCommand
             output.WriteLine($"  providers      {string.Join(", ", info.AvailableProviders)}");
             output.WriteLine($"  telemetry      off (DisableTelemetryEvents on the environment)");
             output.WriteLine($"CUDA             {(info.CudaUsable ? "usable" : "not usable")}: {info.CudaStatus.Trim()}");
+            output.WriteLine($"DuckDB           {DuckDbVersion()} (DuckDB.NET.Data.Full; extensions never auto-installed)");
+            output.WriteLine($"zstd             ZstdSharp {typeof(ZstdSharp.DecompressionStream).Assembly.GetName().Version} (managed)");
+            output.WriteLine($"Parquet writer   ParquetSharp {typeof(ParquetSharp.ParquetFileWriter).Assembly.GetName().Version} (float16 traces)");
             output.WriteLine($".NET             {Environment.Version}, {Environment.ProcessorCount} cores");
             return 0;
         });
         return command;
+    }
+
+    private static string DuckDbVersion()
+    {
+        using var connection = DuckDbConnections.Open();
+        using var reader = connection.Query("SELECT version()");
+        return reader.Read() ? reader.GetString(0) : "unknown";
     }
 }

@@ -65,7 +65,7 @@ public static class TraceCommand
             }
 
             var heldOut = ids.AsSpan(0, wanted).ToArray();
-            using var writer = new TraceWriter(parseResult.GetValue(output)!.FullName);
+            var writer = new TraceWriter(parseResult.GetValue(output)!.FullName);
             writer.WriteSamples(heldOut);
             foreach (var (checkpoint, source, open) in traced)
             {

@@ -1,3 +1,4 @@
+using DuckDB.NET.Data;
 using Flame.Native.DuckDb;
 
 namespace Flame.Data.Readers;
@@ -21,90 +22,72 @@ public sealed class ParquetSource : FileDocumentSource
             throw new FileNotFoundException($"the Parquet file {Path} does not exist.", Path);
         }
 
-        using var database = DuckDbDatabase.Open();
-        using var connection = database.Connect();
-        var reader = Start(connection);
+        using var connection = DuckDbConnections.Open();
+        using var reader = Start(connection);
         if (reader is null)
         {
             yield break;
         }
 
-        using (reader)
+        var rows = 0L;
+        while (NextRow(reader, rows))
         {
-            var rows = 0L;
-            while (true)
+            rows++;
+            var origin = At(reader.GetInt64(1) + 1, OriginUnit.Row);
+            if (!reader.IsDBNull(0))
             {
-                var chunk = NextChunk(reader, rows);
-                if (chunk is null)
-                {
-                    yield break;
-                }
-
-                using (chunk)
-                {
-                    var texts = chunk.Column(0);
-                    var positions = chunk.Column(1);
-                    for (var i = 0; i < chunk.RowCount; i++)
-                    {
-                        var origin = At(positions.Values<long>()[i] + 1, OriginUnit.Row);
-                        if (texts.GetString(i) is { } text)
-                        {
-                            yield return new Document(text, origin);
-                        }
-                        else
-                        {
-                            Reject(new CorpusFormatException(BadInputReason.NotAString, origin, $"column \"{Options.TextField}\" is NULL."));
-                        }
-                    }
-
-                    rows += chunk.RowCount;
-                }
+                yield return new Document(reader.GetString(0), origin);
+            }
+            else
+            {
+                Reject(new CorpusFormatException(BadInputReason.NotAString, origin, $"column \"{Options.TextField}\" is NULL."));
             }
         }
     }
 
     /// <summary>Opens the file and checks the text column, or rejects the whole file (null when skipped).</summary>
-    private DuckDbReader? Start(DuckDbConnection connection)
+    private DuckDBDataReader? Start(DuckDBConnection connection)
     {
         var column = "\"" + Options.TextField.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
-        DuckDbReader reader;
+        DuckDBDataReader reader;
         try
         {
             // Rows stream in file order (DuckDB preserves insertion order by default; no sort, so
             // memory stays bounded); file_row_number labels each row for error messages.
             reader = connection.Query($"SELECT {column}, file_row_number FROM read_parquet($1, file_row_number = true)", Path);
         }
-        catch (DuckDbException e)
+        catch (DuckDBException e)
         {
             var missing = e.Message.Contains("not found", StringComparison.OrdinalIgnoreCase) && e.Message.Contains(Options.TextField, StringComparison.Ordinal);
             Reject(missing
-                ? new CorpusFormatException(BadInputReason.MissingField, At(0, OriginUnit.File), $"there is no column \"{Options.TextField}\" ({e.Message})", e)
-                : new CorpusFormatException(BadInputReason.BadParquet, At(0, OriginUnit.File), $"DuckDB cannot read the file: {e.Message}", e));
+                ? new CorpusFormatException(BadInputReason.MissingField, At(0, OriginUnit.File), $"there is no column \"{Options.TextField}\" ({DuckDbConnections.Reason(e)})", e)
+                : new CorpusFormatException(BadInputReason.BadParquet, At(0, OriginUnit.File), $"DuckDB cannot read the file: {DuckDbConnections.Reason(e)}", e));
             return null;
         }
 
-        if (reader.Columns[0].Type != DuckDbType.Varchar)
+        if (reader.GetFieldType(0) != typeof(string))
         {
+            var type = reader.GetDataTypeName(0);
             reader.Dispose();
-            Reject(new CorpusFormatException(BadInputReason.NotAString, At(0, OriginUnit.File), $"column \"{Options.TextField}\" is {reader.Columns[0].Type}, not a string."));
+            Reject(new CorpusFormatException(BadInputReason.NotAString, At(0, OriginUnit.File), $"column \"{Options.TextField}\" is {type}, not a string."));
             return null;
         }
 
         return reader;
     }
 
-    /// <summary>The next chunk, or null at the end or after a corrupt part was rejected.</summary>
-    private DuckDbChunk? NextChunk(DuckDbReader reader, long rowsRead)
+    /// <summary>Moves to the next row; false at the end or after a corrupt part was rejected.</summary>
+    private bool NextRow(DuckDBDataReader reader, long rowsRead)
     {
         try
         {
-            return reader.ReadChunk();
+            return reader.Read();
         }
-        catch (DuckDbException e)
+        catch (DuckDBException e)
         {
             Reject(new CorpusFormatException(BadInputReason.BadParquet, At(rowsRead + 1, OriginUnit.Row),
-                $"DuckDB cannot read the file from here on: {e.Message}", e));
-            return null;
+                $"DuckDB cannot read the file from here on: {DuckDbConnections.Reason(e)}", e));
+            return false;
         }
     }
 }

@@ -1,5 +1,6 @@
 using Flame.Analysis.Routing;
 using Flame.Analysis.Traces;
+using Flame.Native.DuckDb;
 
 namespace Flame.Analysis.Tests.Traces;
 
@@ -37,16 +38,14 @@ public sealed class ParquetTracesTests
     {
         const int tokens = 70_000; // more than one read block
         var tokenIds = Enumerable.Range(0, tokens).Select(i => i % 97).ToArray();
-        using (var writer = new TraceWriter(_traces))
+        var writer = new TraceWriter(_traces);
+        writer.WriteSamples(tokenIds);
+        foreach (var (checkpoint, c) in new[] { ("iter_0000010", 0), ("iter_0000020", 1) })
         {
-            writer.WriteSamples(tokenIds);
-            foreach (var (checkpoint, c) in new[] { ("iter_0000010", 0), ("iter_0000020", 1) })
+            foreach (var layer in new[] { 2, 3 })
             {
-                foreach (var layer in new[] { 2, 3 })
-                {
-                    var (indices, scores) = Routing(tokens, layer, c);
-                    writer.WriteLayer(checkpoint, layer, indices, scores, topK: 3);
-                }
+                var (indices, scores) = Routing(tokens, layer, c);
+                writer.WriteLayer(checkpoint, layer, indices, scores, topK: 3);
             }
         }
 
@@ -80,10 +79,8 @@ public sealed class ParquetTracesTests
         var checkpoint = Path.Combine(_traces, "actives", "iter_0002121");
         Directory.CreateDirectory(checkpoint);
         File.Copy(released, Path.Combine(checkpoint, "layer_02.parquet"));
-        using (var writer = new TraceWriter(_traces))
-        {
-            writer.WriteSamples(Enumerable.Range(0, RowsIn(released)).ToArray());
-        }
+        var writer = new TraceWriter(_traces);
+        writer.WriteSamples(Enumerable.Range(0, RowsIn(released)).ToArray());
 
         using var set = new ParquetTraceSet(_traces, experts: 64, vocabulary: 50_304);
         var block = set.Read(set.Checkpoints.Single(), 2).Single();
@@ -94,13 +91,60 @@ public sealed class ParquetTracesTests
         Assert.IsNotNull(RoutingAnalysis.Run(set));
     }
 
+    [TestMethod]
+    public void WritesExactlyTheReleasedTypesFloat16ScoresInt16IndicesInt32TokenIds()
+    {
+        var writer = new TraceWriter(_traces);
+        writer.WriteSamples([7, 8, 9]);
+        float[] scores = [0.5f, 0.3f, 0.2f, 0.9f, 0.1f, 0f, 65504f, 1e-3f, -2f];
+        writer.WriteLayer("iter_0000001", 2, [63, 0, 17, 1, 2, 3, 4, 5, 6], scores, topK: 3);
+        var layer = TraceLayout.LayerFile(_traces, "iter_0000001", 2);
+        var samples = Path.Combine(TraceLayout.SamplesFolder(_traces), "samples.parquet");
+
+        // The Parquet schema itself, as DuckDB reads it (DuckDB widens float16 when it reads values).
+        using var connection = DuckDbConnections.Open();
+        string Leaves(string file)
+        {
+            using var reader = connection.Query(
+                "SELECT string_agg(name || ':' || type || coalesce('(' || type_length || ')', '') || ':' || coalesce(converted_type, '') || ':' || coalesce(logical_type, ''), ' ' ORDER BY rowid) "
+                + "FROM (SELECT row_number() OVER () AS rowid, * FROM parquet_schema($1)) WHERE type IS NOT NULL", file);
+            Assert.IsTrue(reader.Read());
+            return reader.GetString(0);
+        }
+
+        StringAssert.StartsWith(Leaves(layer), "element:FIXED_LEN_BYTE_ARRAY(2)::Float16Type() element:INT32:INT_16:IntType(");
+        StringAssert.StartsWith(Leaves(samples), "token_id:INT32:");
+        Assert.IsFalse(Directory.EnumerateFiles(_traces, "*.partial", SearchOption.AllDirectories).Any(), "no half-written files");
+
+        using var values = connection.Query("SELECT scores, indices FROM read_parquet($1)", layer);
+        var rows = new List<(List<float> Scores, List<short> Indices)>();
+        while (values.Read())
+        {
+            rows.Add((values.GetFieldValue<List<float>>(0), values.GetFieldValue<List<short>>(1)));
+        }
+
+        CollectionAssert.AreEqual(scores.Select(v => (float)(Half)v).ToArray(), rows.SelectMany(r => r.Scores).ToArray(), "each score rounded to float16, in order");
+        CollectionAssert.AreEqual(new short[] { 63, 0, 17, 1, 2, 3, 4, 5, 6 }, rows.SelectMany(r => r.Indices).ToArray());
+    }
+
+    [TestMethod]
+    public void AnAbandonedCheckpointLeavesNoFileBehind()
+    {
+        var writer = new TraceWriter(_traces);
+        using (var traces = writer.BeginCheckpoint("iter_0000005", [2, 3], topK: 2))
+        {
+            traces.Append(2, [0, 1], [0.6f, 0.4f]);
+        }
+
+        Assert.AreEqual(0, Directory.GetFiles(TraceLayout.ActivesFolder(_traces, "iter_0000005")).Length);
+    }
+
     private static int RowsIn(string parquet)
     {
-        using var database = Flame.Native.DuckDb.DuckDbDatabase.Open();
-        using var connection = database.Connect();
+        using var connection = DuckDbConnections.Open();
         using var reader = connection.Query($"SELECT count(*)::INTEGER FROM read_parquet('{parquet}')");
-        using var chunk = reader.ReadChunk()!;
-        return chunk.Column(0).Values<int>()[0];
+        Assert.IsTrue(reader.Read());
+        return reader.GetInt32(0);
     }
 
     [TestMethod]

@@ -87,8 +87,7 @@ public sealed class ParquetSourceTests
     private static string WriteParquet(TempFolder folder, string name, string select)
     {
         var path = folder.File(name);
-        using var database = DuckDbDatabase.Open();
-        using var connection = database.Connect();
+        using var connection = DuckDbConnections.Open();
         connection.Execute($"COPY ({select}) TO '{path}' (FORMAT PARQUET)");
         return path;
     }

