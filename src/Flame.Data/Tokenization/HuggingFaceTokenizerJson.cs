@@ -72,6 +72,14 @@ internal static class HuggingFaceTokenizerJson
             }
         }
 
+        // Added tokens are in the model's vocabulary too, as Hugging Face writes them: its loader
+        // takes an added token's id from the vocabulary and would otherwise number it after the
+        // last entry (tiktoken's p50k has <|endoftext|> = 50256 inside the ranks, not after them).
+        foreach (var added in tokenizer.AddedTokens.Where(t => t.Id >= tokenizer.Tokens.Count || tokenizer.Tokens[t.Id] is null))
+        {
+            vocab[ByteLevelAlphabet.Encode(Encoding.UTF8.GetBytes(added.Content))] = added.Id;
+        }
+
         JsonObject ByteLevel(bool addPrefixSpace) => new()
         {
             ["type"] = "ByteLevel", ["add_prefix_space"] = addPrefixSpace, ["trim_offsets"] = true, ["use_regex"] = tokenizer.Options.UseRegex,
