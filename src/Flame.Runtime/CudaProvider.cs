@@ -9,8 +9,11 @@ namespace Flame.Runtime;
 /// </summary>
 internal static class CudaProvider
 {
-    public const string SetupHint = "CUDA needs ONNX Runtime's CUDA build next to the CPU one: run `flame setup cuda` "
+    public const string SetupHint = "this is ONNX Runtime's CPU build; CUDA needs its CUDA build: run `flame setup cuda` "
         + "(or build with -p:FlameCuda=true), and CUDA 13 + cuDNN 9 on the library path, and a GPU";
+
+    public const string LibraryHint = "the CUDA build is here, but CUDA 13 (libcudart, libcublas, libcublasLt, libcurand) and cuDNN 9 "
+        + "must be on LD_LIBRARY_PATH (e.g. /usr/local/cuda-13.0/targets/x86_64-linux/lib), with an NVIDIA driver and a GPU";
 
     /// <exception cref="DeviceUnavailableException">the CUDA build, CUDA or the GPU are missing; the message adds what to do to ORT's.</exception>
     public static void Append(SessionOptions options, int deviceId, bool arenaExactSizes)
@@ -30,7 +33,8 @@ internal static class CudaProvider
         }
         catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException)
         {
-            throw new DeviceUnavailableException($"ONNX Runtime cannot use CUDA device {deviceId}: {OrtMessage(e)} ({SetupHint}; `flame doctor` shows what is loaded)", e);
+            var hint = e is EntryPointNotFoundException || e.Message.Contains("not enabled in this build", StringComparison.Ordinal) ? SetupHint : LibraryHint;
+            throw new DeviceUnavailableException($"ONNX Runtime cannot use CUDA device {deviceId}: {OrtMessage(e)} ({hint}; `flame doctor` shows what is loaded)", e);
         }
     }
 

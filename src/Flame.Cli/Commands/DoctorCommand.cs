@@ -33,8 +33,15 @@ public static class DoctorCommand
 
     private static string DuckDbVersion()
     {
-        using var connection = DuckDbConnections.Open();
-        using var reader = connection.Query("SELECT version()");
-        return reader.Read() ? reader.GetString(0) : "unknown";
+        try
+        {
+            using var connection = DuckDbConnections.Open();
+            using var reader = connection.Query("SELECT version()");
+            return reader.Read() ? reader.GetString(0) : "unknown";
+        }
+        catch (DllNotFoundException)
+        {
+            return $"missing: no libduckdb.so in {AppContext.BaseDirectory} (left out of this build?)";
+        }
     }
 }
