@@ -5,7 +5,10 @@ namespace Flame.Native.DuckDb;
 /// <summary>
 /// Opens DuckDB connections (DuckDB.NET's ADO.NET provider) the way the platform needs them:
 /// nothing is ever downloaded (extensions are never auto-installed; Parquet and JSON are built
-/// into the Full package's library) and nothing is written outside the database asked for.
+/// into the Full package's library); results stream chunk by chunk (DuckDB.NET otherwise
+/// materialises a whole result first: 175 vs 78 MiB peak for 2M trace rows, and GBs for the
+/// released 52M-token traces); and a query that spills writes to a folder of its own under the
+/// system temp folder, never to the working directory (DuckDB's default, ".tmp").
 /// </summary>
 public static class DuckDbConnections
 {
@@ -19,6 +22,7 @@ public static class DuckDbConnections
         {
             DataSource = path ?? ":memory:",
             AutoinstallKnownExtensions = false,
+            TempDirectory = Path.Combine(Path.GetTempPath(), $"flame-duckdb-{Environment.ProcessId}"),
         };
         if (memoryLimit is not null)
         {
@@ -77,6 +81,7 @@ public static class DuckDbConnections
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;
+        command.UseStreamingMode = true;
         foreach (var value in parameters)
         {
             command.Parameters.Add(new DuckDBParameter(value ?? DBNull.Value));
