@@ -1,12 +1,13 @@
-using Microsoft.ML.OnnxRuntime;
+using System.Reflection;
 
 namespace Flame.Runtime;
 
 /// <summary>What `flame doctor` reports about the ONNX Runtime this process uses.</summary>
 public sealed record RuntimeInfo(string Version, string LibraryPath, IReadOnlyList<string> AvailableProviders, bool CudaUsable, string CudaStatus)
 {
-    /// <summary>The ONNX Runtime version the packages are pinned to (Directory.Packages.props); doctor flags any other.</summary>
-    public const string PinnedVersion = "1.31.0";
+    /// <summary>The ONNX Runtime version the packages are pinned to (OnnxRuntimeVersion in Directory.Packages.props); doctor flags any other.</summary>
+    public static string PinnedVersion { get; } = typeof(RuntimeInfo).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "OnnxRuntimeVersion").Value!;
 
     /// <summary>Loads the library (if needed) and probes it; CUDA is probed by appending its provider to throwaway session options.</summary>
     public static RuntimeInfo Probe()
