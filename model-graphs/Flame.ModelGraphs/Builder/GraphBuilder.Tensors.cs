@@ -111,6 +111,9 @@ public sealed partial class GraphBuilder
 
     public Value ReduceMax(Value x, long[] axes, bool keepDims = true) => Reduce("ReduceMax", x, axes, keepDims);
 
+    /// <summary>Σ x² over <paramref name="axes"/>, accumulated in x's type.</summary>
+    public Value ReduceSumSquare(Value x, long[] axes, bool keepDims = true) => Reduce("ReduceSumSquare", x, axes, keepDims);
+
     /// <summary>The k largest values along the last axis and their indices (ties: the lower index first).</summary>
     public (Value Values, Value Indices) TopK(Value x, long k)
     {

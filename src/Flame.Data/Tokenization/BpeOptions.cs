@@ -17,8 +17,11 @@ public sealed record BpeOptions
     /// <summary>ByteLevel add_prefix_space: a space is put before text that does not start with one.</summary>
     public bool AddPrefixSpace { get; init; }
 
-    /// <summary>ByteLevel use_regex: split by GPT-2's pattern (false: each text is one piece).</summary>
+    /// <summary>ByteLevel use_regex: split by <see cref="Pattern"/> (false: each text is one piece).</summary>
     public bool UseRegex { get; init; } = true;
+
+    /// <summary>The split pattern: GPT-2's, or tiktoken's cl100k/o200k (a Split pre-tokenizer in tokenizer.json).</summary>
+    public SplitPattern Pattern { get; init; } = SplitPattern.Gpt2;
 
     /// <summary>BPE ignore_merges: a piece that is a whole vocabulary token is taken as is.</summary>
     public bool IgnoreMerges { get; init; }

@@ -6,8 +6,9 @@ using System.Text.RegularExpressions;
 namespace Flame.Data.Tokenization;
 
 /// <summary>
-/// A byte-level BPE tokenizer (GPT-2, GPT-NeoX/Pythia, tiktoken r50k/p50k): text is normalized
-/// if asked, non-special added tokens are cut out, the rest is split by GPT-2's pattern, each
+/// A byte-level BPE tokenizer (GPT-2, GPT-NeoX/Pythia, tiktoken r50k/p50k/cl100k/o200k): text is
+/// normalized if asked, non-special added tokens are cut out, the rest is split by the options'
+/// pattern (<see cref="SplitPattern"/>), each
 /// piece is UTF-8 encoded and its bytes merged lowest rank first. Tokens are byte strings
 /// (held as Latin-1 strings, one char per byte). Immutable and thread-safe; the encodings of
 /// pieces are cached (bounded). Text that is not valid UTF-16 (a lone surrogate) is encoded
@@ -27,6 +28,7 @@ public sealed partial class BpeTokenizer : ITokenizer
     private readonly (string Left, string Right)[] _merges;
     private readonly BpeMergeTable _mergeTable;
     private readonly AddedTokenMatcher? _addedMatcher;
+    private readonly Regex _pieces;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
     private int _cached;
@@ -39,6 +41,7 @@ public sealed partial class BpeTokenizer : ITokenizer
     public BpeTokenizer(IReadOnlyList<string?> tokens, IReadOnlyList<(string Left, string Right)>? merges, IReadOnlyList<AddedToken> addedTokens, BpeOptions? options = null)
     {
         Options = options ?? BpeOptions.Gpt2;
+        _pieces = SplitPatterns.Regex(Options.Pattern);
         Tokens = [.. tokens];
         AddedTokens = [.. addedTokens.OrderBy(t => t.Id)];
         _ids = new Dictionary<string, int>(tokens.Count, StringComparer.Ordinal);
@@ -169,13 +172,13 @@ public sealed partial class BpeTokenizer : ITokenizer
     /// <summary>The pieces GPT-2's pattern splits a text into (BPE never merges across them).</summary>
     public static IEnumerable<string> PreTokenize(string text)
     {
-        foreach (Match match in Pieces().Matches(text))
+        foreach (Match match in SplitPatterns.Regex(SplitPattern.Gpt2).Matches(text))
         {
             yield return match.Value;
         }
     }
 
-    // One stretch of text between added tokens: ByteLevel's prefix space, GPT-2's split, BPE per piece.
+    // One stretch of text between added tokens: ByteLevel's prefix space, the split, BPE per piece.
     private void EncodeSegment(ReadOnlySpan<char> segment, List<int> ids)
     {
         if (segment.IsEmpty)
@@ -194,7 +197,7 @@ public sealed partial class BpeTokenizer : ITokenizer
             return;
         }
 
-        foreach (var match in Pieces().EnumerateMatches(segment))
+        foreach (var match in _pieces.EnumerateMatches(segment))
         {
             EncodePiece(segment.Slice(match.Index, match.Length), ids);
         }
@@ -261,8 +264,4 @@ public sealed partial class BpeTokenizer : ITokenizer
 
         return _idsBySpan.TryGetValue(latin1[..bytes.Length], out var id) ? id : -1;
     }
-
-    /// <summary>GPT-2's pre-tokenization pattern (also r50k/p50k and GPT-NeoX's ByteLevel).</summary>
-    [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+")]
-    private static partial Regex Pieces();
 }

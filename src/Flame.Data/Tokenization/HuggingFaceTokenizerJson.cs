@@ -49,13 +49,14 @@ internal static class HuggingFaceTokenizerJson
             merges.Add(TokenizerFiles.ParseMerge(parts, vocabulary, $"{path}: model.merges[{i}]"));
         }
 
-        var byteLevel = ByteLevelPreTokenizer(path, root["pre_tokenizer"]);
+        var (byteLevel, split) = ByteLevelPreTokenizer(path, root["pre_tokenizer"]);
         CheckDecoder(path, root["decoder"]);
         var options = new BpeOptions
         {
             Normalization = Normalization(path, root["normalizer"], "normalizer"),
             AddPrefixSpace = Flag(byteLevel, "add_prefix_space", false, path, "pre_tokenizer"),
-            UseRegex = Flag(byteLevel, "use_regex", true, path, "pre_tokenizer"),
+            UseRegex = split is not null || Flag(byteLevel, "use_regex", true, path, "pre_tokenizer"),
+            Pattern = split ?? SplitPattern.Gpt2,
             IgnoreMerges = Flag(model, "ignore_merges", false, path, "model"),
         };
         return new BpeTokenizer(TokenizerFiles.TokensById(vocabulary), merges, AddedTokens(path, root["added_tokens"]), options);
@@ -80,10 +81,22 @@ internal static class HuggingFaceTokenizerJson
             vocab[ByteLevelAlphabet.Encode(Encoding.UTF8.GetBytes(added.Content))] = added.Id;
         }
 
-        JsonObject ByteLevel(bool addPrefixSpace) => new()
+        JsonObject ByteLevel(bool addPrefixSpace, bool useRegex) => new()
         {
-            ["type"] = "ByteLevel", ["add_prefix_space"] = addPrefixSpace, ["trim_offsets"] = true, ["use_regex"] = tokenizer.Options.UseRegex,
+            ["type"] = "ByteLevel", ["add_prefix_space"] = addPrefixSpace, ["trim_offsets"] = true, ["use_regex"] = useRegex,
         };
+
+        // GPT-2's split is ByteLevel's own; tiktoken's others are a Split before it, written as Hugging Face converts them.
+        var options = tokenizer.Options;
+        var preTokenizer = options.Pattern == SplitPattern.Gpt2 || !options.UseRegex
+            ? ByteLevel(options.AddPrefixSpace, options.UseRegex)
+            : new JsonObject
+            {
+                ["type"] = "Sequence",
+                ["pretokenizers"] = new JsonArray(
+                    new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = SplitPatterns.Source(options.Pattern) }, ["behavior"] = "Removed", ["invert"] = true },
+                    ByteLevel(options.AddPrefixSpace, useRegex: false)),
+            };
         var root = new JsonObject
         {
             ["version"] = "1.0",
@@ -94,10 +107,10 @@ internal static class HuggingFaceTokenizerJson
                 ["id"] = t.Id, ["content"] = t.Content, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = t.Normalized, ["special"] = t.Special,
             })]),
             ["normalizer"] = tokenizer.Options.Normalization is { } form ? new JsonObject { ["type"] = NormalizerNames.Single(n => n.Value == form).Key } : null,
-            ["pre_tokenizer"] = ByteLevel(tokenizer.Options.AddPrefixSpace),
+            ["pre_tokenizer"] = preTokenizer,
             ["post_processor"] = null,
             // Hugging Face writes the decoder's add_prefix_space as true; decoding ignores it.
-            ["decoder"] = ByteLevel(true),
+            ["decoder"] = ByteLevel(true, true),
             ["model"] = new JsonObject
             {
                 ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = null, ["end_of_word_suffix"] = null,
@@ -134,23 +147,54 @@ internal static class HuggingFaceTokenizerJson
     }
 
     // ByteLevel, or a Sequence whose only member is ByteLevel (any other splitter would change the pieces).
-    private static JsonObject ByteLevelPreTokenizer(string path, JsonNode? node)
+    /// <summary>The ByteLevel pre-tokenizer, alone or last in a Sequence, and the pattern of a tiktoken Split before it.</summary>
+    private static (JsonObject ByteLevel, SplitPattern? Split) ByteLevelPreTokenizer(string path, JsonNode? node)
     {
         var field = "pre_tokenizer";
+        SplitPattern? split = null;
         if (node is JsonObject sequence && Text(sequence, "type", path, field) == "Sequence" && sequence["pretokenizers"] is JsonArray members)
         {
-            if (members.Count > 1)
+            if (members.Count == 2 && members[0] is JsonObject first && Text(first, "type", path, $"{field}.pretokenizers[0]") == "Split")
+            {
+                split = TiktokenSplit(path, first, $"{field}.pretokenizers[0]");
+                if (members[1] is JsonObject second && Flag(second, "use_regex", true, path, $"{field}.pretokenizers[1]"))
+                {
+                    throw Bad(path, $"{field}.pretokenizers[1].use_regex", "is true after a Split; the pieces would be split twice");
+                }
+
+                (node, field) = (members[1], $"{field}.pretokenizers[1]");
+            }
+            else if (members.Count > 1)
             {
                 var other = members[1] is JsonObject o ? Text(o, "type", path, $"{field}.pretokenizers[1]") : null;
-                throw Bad(path, $"{field}.pretokenizers[1].type", $"is \"{other}\"; only a single ByteLevel pre-tokenizer is supported");
+                throw Bad(path, $"{field}.pretokenizers[1].type", $"is \"{other}\"; only a ByteLevel pre-tokenizer, alone or after a tiktoken Split, is supported");
             }
-
-            (node, field) = (members.Count == 1 ? members[0] : null, $"{field}.pretokenizers[0]");
+            else
+            {
+                (node, field) = (members.Count == 1 ? members[0] : null, $"{field}.pretokenizers[0]");
+            }
         }
 
         return node is JsonObject byteLevel && Text(byteLevel, "type", path, field) == "ByteLevel"
-            ? byteLevel
+            ? (byteLevel, split)
             : throw Bad(path, $"{field}.type", $"is {(node is JsonObject found ? $"\"{Text(found, "type", path, field)}\"" : "missing")}; a byte-level BPE needs the ByteLevel pre-tokenizer");
+    }
+
+    /// <summary>A Split that keeps the matches of one of tiktoken's patterns (behavior Removed, invert true: tiktoken's findall).</summary>
+    private static SplitPattern TiktokenSplit(string path, JsonObject split, string field)
+    {
+        var regex = split["pattern"] is JsonObject pattern ? Text(pattern, "Regex", path, $"{field}.pattern") : null;
+        if (regex is null || SplitPatterns.FromSource(regex) is not { } known)
+        {
+            throw Bad(path, $"{field}.pattern.Regex", "is not one of tiktoken's split patterns (GPT-2, cl100k_base, o200k_base); other patterns are not supported");
+        }
+
+        if (Text(split, "behavior", path, field) != "Removed" || !Flag(split, "invert", false, path, field))
+        {
+            throw Bad(path, $"{field}.behavior", "must be \"Removed\" with invert true (keep the pattern's matches, as tiktoken does)");
+        }
+
+        return known;
     }
 
     private static void CheckDecoder(string path, JsonNode? node)

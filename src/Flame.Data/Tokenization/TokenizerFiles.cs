@@ -66,8 +66,13 @@ public static class TokenizerFiles
         return new BpeTokenizer(TokensById(vocabulary), merges, added);
     }
 
-    /// <summary>A tiktoken rank file: one "base64(bytes) rank" per line; &lt;|endoftext|&gt; = 50256 (r50k/p50k) unless other special tokens are given.</summary>
-    public static BpeTokenizer LoadTiktoken(string path, IReadOnlyDictionary<string, int>? specialTokens = null)
+    /// <summary>
+    /// A tiktoken rank file: one "base64(bytes) rank" per line. Its encoding (<see cref="TiktokenEncoding"/>,
+    /// by the file's name or number of ranks) gives the split pattern and the special tokens, unless
+    /// <paramref name="encoding"/> is given.
+    /// </summary>
+    /// <exception cref="InvalidDataException">a malformed line (named), or a file of no known encoding.</exception>
+    public static BpeTokenizer LoadTiktoken(string path, TiktokenEncoding? encoding = null)
     {
         var tokens = new List<string?>();
         var lineNumber = 0;
@@ -103,8 +108,9 @@ public static class TokenizerFiles
             tokens[rank] = tokens[rank] is null ? Latin1(bytes) : throw new InvalidDataException($"{path}:{lineNumber}: rank {rank} is given twice");
         }
 
-        var specials = specialTokens ?? new Dictionary<string, int> { [EndOfText] = 50256 };
-        return new BpeTokenizer(tokens, merges: null, [.. specials.Select(s => new AddedToken(s.Value, s.Key))]);
+        encoding ??= TiktokenEncoding.Of(path, tokens.Count(t => t is not null));
+        return new BpeTokenizer(tokens, merges: null, [.. encoding.SpecialTokens.Select(s => new AddedToken(s.Value, s.Key))],
+            BpeOptions.Gpt2 with { Pattern = encoding.Pattern });
     }
 
     /// <summary>A vocabulary object {"byte-level token": id} as Latin-1 byte strings → ids; tokens outside the byte alphabet (added tokens) are read as UTF-8 text.</summary>

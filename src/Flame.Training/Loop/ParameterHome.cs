@@ -63,7 +63,7 @@ internal sealed class ParameterHome : IDisposable
         {
             _squares = new ModelSession(squares, settings);
             _squaresBinding = _squares.CreateIoBinding();
-            _sumOfSquares = OrtValue.Allocate<float>();
+            _sumOfSquares = OrtValue.Allocate<double>();
             _squaresBinding.BindOutput(AdamWGraph.SumOfSquares, _sumOfSquares);
         }
     }
@@ -77,7 +77,7 @@ internal sealed class ParameterHome : IDisposable
         }
 
         _squares!.Run(_squaresBinding!);
-        return _sumOfSquares!.AsSpan<float>()[0];
+        return _sumOfSquares!.AsSpan<double>()[0];
     }
 
     /// <summary>The optimizer step: weights and moments in, updated values out (in place, or into the other copies, then swapped).</summary>

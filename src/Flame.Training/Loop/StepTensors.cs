@@ -30,7 +30,7 @@ internal sealed class StepTensors : IDisposable
     private readonly OrtValue _clip = OrtValue.Allocate<float>();
     private readonly OrtValue _gradScale = OrtValue.Allocate<float>();
     private readonly OrtValue _gradsFinite = OrtValue.Allocate<bool>();
-    private readonly OrtValue _sumOfSquares = OrtValue.Allocate<float>();
+    private readonly OrtValue _sumOfSquares = OrtValue.Allocate<double>();
     private readonly OrtValue[] _losses = [.. LossNames.Select(_ => OrtValue.Allocate<float>())];
     private readonly OrtValue[] _loads;
 
@@ -126,7 +126,7 @@ internal sealed class StepTensors : IDisposable
     /// <param name="sumOfSquares">Σ g² over every home's gradients, when the parameters span several devices.</param>
     public void SetOptimizer(float learningRate, long step, float gradientScale, double sumOfSquares = 0)
     {
-        _sumOfSquares.AsSpan<float>()[0] = (float)sumOfSquares;
+        _sumOfSquares.AsSpan<double>()[0] = sumOfSquares;
         _gradScale.AsSpan<float>()[0] = gradientScale;
         _learningRate.AsSpan<float>()[0] = learningRate;
         _stepNumber.AsSpan<float>()[0] = step;

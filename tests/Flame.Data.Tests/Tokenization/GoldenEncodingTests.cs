@@ -35,6 +35,52 @@ public sealed class GoldenEncodingTests
     public void TiktokenP50kEncodesEveryGoldenCase() => AssertGolden(TokenizerFiles.Load(Path.Combine(Data, "gpt-tokenizer", "p50k_base.tiktoken")), "p50k_base", 64);
 
     [TestMethod]
+    public void TiktokenCl100kEncodesEveryGoldenCase() => AssertGolden(TokenizerFiles.Load(Path.Combine(Data, "gpt-tokenizer", "cl100k_base.tiktoken")), "cl100k_base", 64);
+
+    [TestMethod]
+    public void TiktokenO200kEncodesEveryGoldenCase() => AssertGolden(TokenizerFiles.Load(Path.Combine(Data, "gpt-tokenizer", "o200k_base.tiktoken")), "o200k_base", 57);
+
+    [TestMethod]
+    [DataRow("r50k_base", SplitPattern.Gpt2, 50256)]
+    [DataRow("p50k_base", SplitPattern.Gpt2, 50256)]
+    [DataRow("cl100k_base", SplitPattern.Cl100k, 100257)]
+    [DataRow("o200k_base", SplitPattern.O200k, 199999)]
+    public void EachTiktokenFileGetsItsEncodingsPatternAndSpecialTokens(string encoding, SplitPattern pattern, int endOfText)
+    {
+        var tokenizer = TokenizerFiles.Load(Path.Combine(Data, "gpt-tokenizer", encoding + ".tiktoken"));
+        Assert.AreEqual(pattern, tokenizer.Options.Pattern);
+        Assert.AreEqual(endOfText, tokenizer.SpecialTokens[TokenizerFiles.EndOfText]);
+        Assert.AreEqual(endOfText, tokenizer.EndOfDocumentId);
+        if (encoding == "cl100k_base")
+        {
+            Assert.AreEqual(100276, tokenizer.SpecialTokens["<|endofprompt|>"]);
+            Assert.AreEqual(100258, tokenizer.SpecialTokens["<|fim_prefix|>"]);
+        }
+    }
+
+    [TestMethod]
+    public void ARenamedTiktokenFileIsKnownByItsSizeAndAnUnknownOneIsRefused()
+    {
+        var folder = Directory.CreateTempSubdirectory("flame-tiktoken-").FullName;
+        try
+        {
+            var renamed = Path.Combine(folder, "my-encoding.tiktoken");
+            File.Copy(Path.Combine(Data, "gpt-tokenizer", "cl100k_base.tiktoken"), renamed);
+            Assert.AreEqual(SplitPattern.Cl100k, TokenizerFiles.Load(renamed).Options.Pattern, "100,256 ranks: cl100k_base");
+
+            var unknown = Path.Combine(folder, "tiny.tiktoken");
+            File.WriteAllLines(unknown, File.ReadLines(renamed).Take(300));
+            var error = Assert.ThrowsExactly<InvalidDataException>(() => TokenizerFiles.Load(unknown));
+            StringAssert.Contains(error.Message, unknown);
+            StringAssert.Contains(error.Message, "cl100k_base.tiktoken");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void EndOfTextIsSpecialAndDecodes()
     {
         var tokenizer = Gpt2.Value;

@@ -45,6 +45,14 @@ public sealed class HuggingFaceOracleTests
         AssertSameIdsAsHuggingFace(TokenizerFiles.Load(Path.Combine(Data, "gpt-tokenizer", "p50k_base.tiktoken")), "p50k");
 
     [TestMethod]
+    public void TiktokenCl100kSavedAsTokenizerJson() =>
+        AssertSameIdsAsHuggingFace(TokenizerFiles.Load(Path.Combine(Data, "gpt-tokenizer", "cl100k_base.tiktoken")), "cl100k");
+
+    [TestMethod]
+    public void TiktokenO200kSavedAsTokenizerJson() =>
+        AssertSameIdsAsHuggingFace(TokenizerFiles.Load(Path.Combine(Data, "gpt-tokenizer", "o200k_base.tiktoken")), "o200k");
+
+    [TestMethod]
     public void NfcPrefixSpaceAndIgnoreMerges()
     {
         var gpt2 = TokenizerFiles.Load(Path.Combine(Data, "gpt2"));
@@ -60,7 +68,14 @@ public sealed class HuggingFaceOracleTests
         using var huggingFace = new Tokenizers.DotNet.Tokenizer(path);
 
         // The corpus, plus text that exercises decomposed accents, odd spacing and other scripts.
-        string[] extra = ["Cafe\u0301 na\u00efve  \t\n\n  spaced   out", "", " leading space", "日本語のテキスト 🙂", "<|notspecial|>"];
+        // The corpus, plus text where the encodings' patterns differ: digits, punctuation before letters,
+        // contractions in any case, code, combining marks, other scripts, odd spacing.
+        string[] extra =
+        [
+            "Cafe\u0301 na\u00efve  \t\n\n  spaced   out", "", " leading space", "日本語のテキスト 🙂", "<|notspecial|>",
+            "1234567890 and 3.14159, 2,048 tokens", "(x) *w [y] {z}", "I'M YOU'RE we'Ll 'amore l'amour", "def f(x):\n    return x[1:]\r\n\n",
+            "ગુજરાતી ભાષા", "ภาษาไทย สวัสดี", "Ünïcödé ÀÉÎÕÜ ǅungla", "a/b/c https://x.org/a?b=1", "\u00a0\u2003 \u3000x",
+        ];
         var same = 0;
         foreach (var (text, index) in _documents.Concat(extra).Select((t, i) => (t, i)))
         {
