@@ -14,6 +14,27 @@ public sealed class TokenizerCommandTests
     }
 
     [TestMethod]
+    public void TextStartingWithAnAtSignIsEncodedFromAFile()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"encode-{Guid.NewGuid():N}.txt");
+        File.WriteAllText(file, "@x and more");
+        try
+        {
+            var result = CliRunner.Run("tokenizer", "encode", "--tokenizer", Gpt2, "--text-file", file);
+            Assert.AreEqual(0, result.ExitCode, result.Error);
+            StringAssert.Contains(result.Output, "@ | x |  and |  more");
+
+            var neither = CliRunner.Run("tokenizer", "encode", "--tokenizer", Gpt2);
+            Assert.AreEqual(1, neither.ExitCode);
+            StringAssert.Contains(neither.Error, "--text-file");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [TestMethod]
     public void BenchReportsThroughput()
     {
         var input = Path.Combine(Path.GetTempPath(), $"bench-{Guid.NewGuid():N}.txt");

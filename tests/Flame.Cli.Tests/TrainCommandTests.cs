@@ -46,6 +46,7 @@ public sealed class TrainCommandTests
         StringAssert.Contains(output, "step      6/6");
         Assert.AreEqual(6L, new CheckpointStore(run).LatestStep());
         Assert.HasCount(7, File.ReadAllLines(Path.Combine(run, "logs", "train.csv")));
+        Assert.IsFalse(File.ReadAllText(Path.Combine(run, "logs", "train.csv")).Contains('\r'), "one line ending, LF, before and after the resume");
 
         // The run's checkpoints feed the other commands.
         (code, _, error) = CliRunner.Run("export", "--run", run);

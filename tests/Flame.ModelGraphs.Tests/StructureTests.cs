@@ -23,6 +23,18 @@ public sealed class StructureTests
     }
 
     [TestMethod]
+    public void RoutingOutputsCountTokensInADimensionNamedTokens()
+    {
+        var graph = FlameMoeModel.Build(ModelConfigs.Load("tiny-moe"), new ForwardOptions(WeightsAs.Inputs));
+        var layer = graph.MoeLayers[0];
+        foreach (var name in new[] { FlameMoeModel.RouterLogits(layer), FlameMoeModel.TopKIndices(layer), FlameMoeModel.TopKWeights(layer) })
+        {
+            var output = graph.Model.Graph.Output.Single(o => o.Name == name);
+            Assert.AreEqual("tokens", output.Type.TensorType.Shape.Dim[0].DimParam, name);
+        }
+    }
+
+    [TestMethod]
     public void EveryParameterHasTheContractName()
     {
         var names = FlameMoeModel.Build(ModelConfigs.Load("tiny-moe"), new ForwardOptions(WeightsAs.Inputs)).Parameters.Select(p => p.Name).ToHashSet();

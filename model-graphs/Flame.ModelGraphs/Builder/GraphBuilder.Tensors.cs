@@ -6,12 +6,15 @@ namespace Flame.ModelGraphs.Builder;
 public sealed partial class GraphBuilder
 {
     /// <summary>Reshape to a shape of known sizes, 0 (copy the input's dimension) and at most one -1.</summary>
-    public Value Reshape(Value x, params long[] shape)
+    public Value Reshape(Value x, params long[] shape) => Reshape(x, null, shape);
+
+    /// <summary>As <see cref="Reshape(Value, long[])"/>, naming the -1 dimension <paramref name="inferredDim"/> where it is symbolic (e.g. "tokens"), as users see it in the graph's outputs.</summary>
+    public Value Reshape(Value x, string? inferredDim, params long[] shape)
     {
         var result = new Dim[shape.Length];
         for (var i = 0; i < shape.Length; i++)
         {
-            result[i] = shape[i] == 0 ? x.Shape[i] : shape[i] == -1 ? Dim.Sym($"{x.Name}_reshaped_{i}") : shape[i];
+            result[i] = shape[i] == 0 ? x.Shape[i] : shape[i] == -1 ? Dim.Sym(inferredDim ?? $"{x.Name}_reshaped_{i}") : shape[i];
         }
 
         var known = x.Shape.All(d => d.IsKnown);

@@ -55,7 +55,7 @@ public static class MoeLayer
     /// <summary>x: (batch, seq, hidden) flattened to tokens (T, H), and their routing.</summary>
     public static (Value Tokens, Router.Routing Routing) Route(GraphBuilder g, ModelConfig c, Value x, Router.Interventions? interventions = null)
     {
-        var tokens = g.Reshape(x, -1, c.Hidden);
+        var tokens = g.Reshape(x, "tokens", -1, c.Hidden);   // (T = B·S, H); the routing outputs' first dimension
         return (tokens, Router.Apply(g, tokens, c.Hidden, c.Experts, c.TopK, c.InitStd, interventions));
     }
 

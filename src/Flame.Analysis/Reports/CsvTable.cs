@@ -10,7 +10,7 @@ public static class CsvTable
     public static void Write(string path, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows) => AtomicFile.Write(path, stream =>
     {
         using var text = new StreamWriter(stream, leaveOpen: true);
-        using var csv = CsvWriter.Create(text, null, leaveOpen: true);
+        using var csv = CsvWriter.Create(text, new CsvWriterOptions { NewLine = "\n" }, leaveOpen: true);   // LF, as every file we write
         csv.WriteRecord([.. header]);
         foreach (var row in rows)
         {

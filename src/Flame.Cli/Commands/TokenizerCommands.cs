@@ -50,12 +50,13 @@ public static class TokenizerCommands
     private static Command CreateEncode()
     {
         var path = TokenizerOption();
-        var text = new Option<string>("--text") { Description = "The text to encode.", Required = true };
-        var encode = new Command("encode", "Print the token ids of a text, and each token decoded.") { path, text };
+        var text = new Option<string?>("--text") { Description = "The text to encode (an argument starting with @ names a response file: use --text-file for such text)." };
+        var textFile = new Option<string?>("--text-file") { Description = "Encode this UTF-8 file's text exactly, or standard input with -." };
+        var encode = new Command("encode", "Print the token ids of a text, and each token decoded.") { path, text, textFile };
         encode.SetAction(parseResult =>
         {
             var bpe = TokenizerFiles.Load(parseResult.GetValue(path)!);
-            var ids = bpe.Encode(parseResult.GetValue(text)!);
+            var ids = bpe.Encode(TextToEncode(parseResult.GetValue(text), parseResult.GetValue(textFile)));
             var o = parseResult.InvocationConfiguration.Output;
             o.WriteLine($"{ids.Length} tokens: [{string.Join(", ", ids)}]");
             o.WriteLine(string.Join(" | ", ids.Select(id => bpe.Decode([id]).Replace("\n", "\\n", StringComparison.Ordinal))));
@@ -96,4 +97,14 @@ public static class TokenizerCommands
         });
         return bench;
     }
+
+    /// <summary>Exactly one of --text and --text-file (a file, or - for standard input).</summary>
+    private static string TextToEncode(string? text, string? file) => (text, file) switch
+    {
+        ({ } t, null) => t,
+        (null, "-") => Console.In.ReadToEnd(),
+        (null, { } f) => File.Exists(f) ? File.ReadAllText(f) : throw new FileNotFoundException($"--text-file: {f} does not exist", f),
+        (null, null) => throw new ArgumentException("give the text to encode: --text TEXT, or --text-file FILE (- for standard input)"),
+        _ => throw new ArgumentException("give --text or --text-file, not both"),
+    };
 }

@@ -26,7 +26,8 @@ public sealed class TrainingLog : IDisposable
             : [];
         AtomicFile.WriteAllText(path, string.Join(",", header) + "\n" + string.Concat(kept.Select(line => line + "\n")));
         _writer = new StreamWriter(path, append: true);
-        _csv = CsvWriter.Create(_writer, null, leaveOpen: true);
+        // LF like the header and the rows kept on resume (CsvHelper's default is CRLF).
+        _csv = CsvWriter.Create(_writer, new CsvWriterOptions { NewLine = "\n" }, leaveOpen: true);
     }
 
     public string Path { get; }
