@@ -10,7 +10,7 @@ namespace Flame.Autodiff;
 public sealed record GradientRequest(string Loss, IReadOnlyList<string> Wrt)
 {
     /// <summary>The name of the gradient output of <paramref name="wrt"/>.</summary>
-    public Func<string, string> GradientName { get; init; } = wrt => wrt + "_grad";
+    public Func<string, string> GradientName { get; init; } = wrt => wrt + ".grad";
 
     /// <summary>
     /// A scalar graph input that seeds the backward pass instead of 1 (dLoss · seed): the

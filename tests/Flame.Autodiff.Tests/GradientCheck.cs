@@ -21,13 +21,13 @@ public static class GradientCheck
         var gradientModel = Differentiator.Differentiate(lossModel, new GradientRequest("loss", wrt));
 
         using var gradientSession = new ModelSession(gradientModel.ToByteArray());
-        var gradients = Run(gradientSession, inputs, wrt.Select(w => w + "_grad").ToArray());
+        var gradients = Run(gradientSession, inputs, wrt.Select(w => w + ".grad").ToArray());
         using var lossSession = new ModelSession(lossModel.ToByteArray());
 
         foreach (var name in wrt)
         {
             var x = (double[])inputs[name].Data;
-            var analytic = gradients[name + "_grad"];
+            var analytic = gradients[name + ".grad"];
             Assert.HasCount(x.Length, analytic, $"gradient of {name} has the input's size");
             var positions = x.Length <= samplesPerInput ? Enumerable.Range(0, x.Length) : Enumerable.Range(0, samplesPerInput).Select(_ => random.Next(x.Length));
             foreach (var i in positions)

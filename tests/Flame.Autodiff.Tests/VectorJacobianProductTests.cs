@@ -18,7 +18,7 @@ public sealed class VectorJacobianProductTests
         var y2 = forward.Graph.Output[0].Clone();
         y2.Name = "y2";
         forward.Graph.Output.Add(y2);
-        var backward = VectorJacobianProduct.Build(forward, [new SeededOutput("y1", 2), new SeededOutput("y2")], ["a", "b"], x => x + "_grad");
+        var backward = VectorJacobianProduct.Build(forward, [new SeededOutput("y1", 2), new SeededOutput("y2")], ["a", "b"], x => x + ".grad");
 
         var random = new Random(3);
         var inputs = new Dictionary<string, TestTensor>
@@ -27,8 +27,8 @@ public sealed class VectorJacobianProductTests
             ["y1.grad.0"] = TestTensor.Random(random, 2, 3), ["y1.grad.1"] = TestTensor.Random(random, 2, 3), ["y2.grad.0"] = TestTensor.Random(random, 2, 2),
         };
         using var session = new ModelSession(backward.ToByteArray());
-        var gradients = GradientCheck.Run(session, inputs, ["a_grad", "b_grad"]);
-        CollectionAssert.AreEquivalent(new[] { "a_grad", "b_grad" }, session.Outputs.Select(o => o.Name).ToArray(), "only the gradients are outputs");
+        var gradients = GradientCheck.Run(session, inputs, ["a.grad", "b.grad"]);
+        CollectionAssert.AreEquivalent(new[] { "a.grad", "b.grad" }, session.Outputs.Select(o => o.Name).ToArray(), "only the gradients are outputs");
 
         double[] D(string name) => (double[])inputs[name].Data;
         double[] a = D("a"), b = D("b"), c = D("c"), s0 = D("y1.grad.0"), s1 = D("y1.grad.1"), s2 = D("y2.grad.0");
@@ -38,8 +38,8 @@ public sealed class VectorJacobianProductTests
             {
                 var k = i * 3 + j;
                 var fromMatMul = s2[i * 2] * c[j * 2] + s2[i * 2 + 1] * c[j * 2 + 1];   // (ȳ2 cᵀ)[i, j]
-                Assert.AreEqual((s0[k] + s1[k]) * b[k] + fromMatMul, gradients["a_grad"][k], 1e-12, $"a_grad[{i}, {j}]");
-                Assert.AreEqual((s0[k] + s1[k]) * a[k], gradients["b_grad"][k], 1e-12, $"b_grad[{i}, {j}]");
+                Assert.AreEqual((s0[k] + s1[k]) * b[k] + fromMatMul, gradients["a.grad"][k], 1e-12, $"a.grad[{i}, {j}]");
+                Assert.AreEqual((s0[k] + s1[k]) * a[k], gradients["b.grad"][k], 1e-12, $"b.grad[{i}, {j}]");
             }
         }
     }
@@ -48,7 +48,7 @@ public sealed class VectorJacobianProductTests
     public void AnUnknownOutputIsNamed()
     {
         var forward = new TestGraph().Input("a", DataType.Double, 2).Node("Neg", ["a"], ["y"]).Build();
-        var error = Assert.ThrowsExactly<AutodiffException>(() => VectorJacobianProduct.Build(forward, [new SeededOutput("z")], ["a"], x => x + "_grad"));
+        var error = Assert.ThrowsExactly<AutodiffException>(() => VectorJacobianProduct.Build(forward, [new SeededOutput("z")], ["a"], x => x + ".grad"));
         StringAssert.Contains(error.Message, "'z' is not an output");
     }
 }

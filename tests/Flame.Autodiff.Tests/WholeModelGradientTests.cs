@@ -37,14 +37,14 @@ public sealed class WholeModelGradientTests
         // ORT's fusions (x·sigmoid(x) → QuickGelu) have float kernels only: run the double graphs as written.
         var asWritten = new SessionSettings { Optimization = GraphOptimization.Basic };
         using var gradientSession = new ModelSession(backward.ToByteArray(), asWritten);
-        var gradients = GradientCheck.Run(gradientSession, inputs, parameters.Select(p => p.Name + "_grad").ToArray());
+        var gradients = GradientCheck.Run(gradientSession, inputs, parameters.Select(p => p.Name + ".grad").ToArray());
         using var lossSession = new ModelSession(forward.ToByteArray(), asWritten);
         double Loss() => GradientCheck.Run(lossSession, inputs, [TrainingLosses.Loss])[TrainingLosses.Loss][0];
 
         foreach (var p in parameters)
         {
             var x = (double[])inputs[p.Name].Data;
-            var gradient = gradients[p.Name + "_grad"];
+            var gradient = gradients[p.Name + ".grad"];
             Assert.IsTrue(gradient.Any(v => v != 0), $"{p.Name} gets a gradient");
 
             // Directional derivative along a random unit direction.
@@ -95,17 +95,17 @@ public sealed class WholeModelGradientTests
         doubles[FlameMoeModel.InputIds] = TestTensor.Ints(ids, 2, 8);
         doubles[TrainingLosses.Targets] = TestTensor.Ints(targets, 2, 8);
         using var doubleSession = new ModelSession(twice.ToByteArray(), new SessionSettings { Optimization = GraphOptimization.Basic });
-        var expected = GradientCheck.Run(doubleSession, doubles, parameters.Select(p => p.Name + "_grad").ToArray());
+        var expected = GradientCheck.Run(doubleSession, doubles, parameters.Select(p => p.Name + ".grad").ToArray());
 
         using var floatSession = new ModelSession(single.ToByteArray());
         var floats = parameters.ToDictionary(p => p.Name, p => OrtValue.FromArray(weights[p.Name], p.Shape));
         floats[FlameMoeModel.InputIds] = OrtValue.FromArray(ids, 2, 8);
         floats[TrainingLosses.Targets] = OrtValue.FromArray(targets, 2, 8);
-        using var results = floatSession.Run(floats, parameters.Select(p => p.Name + "_grad").ToArray());
+        using var results = floatSession.Run(floats, parameters.Select(p => p.Name + ".grad").ToArray());
         foreach (var p in parameters)
         {
-            var actual = results[p.Name + "_grad"].ToArray<float>();
-            var reference = expected[p.Name + "_grad"];
+            var actual = results[p.Name + ".grad"].ToArray<float>();
+            var reference = expected[p.Name + ".grad"];
             var scale = reference.Max(Math.Abs);
             var error = actual.Zip(reference).Max(t => Math.Abs(t.First - t.Second));
             Assert.IsLessThan(1e-4 * scale + 1e-7, error, $"{p.Name}: float gradient off by {error:G3} (largest element {scale:G3})");

@@ -4,18 +4,18 @@ using DataType = Flame.Onnx.Proto.TensorProto.Types.DataType;
 namespace Flame.Training.Artifacts;
 
 /// <summary>
-/// Gradient accumulation inside a backward graph: each <c>{p}_grad.micro</c> output becomes
-/// <c>{p}_grad</c> = (lazy_reset_grad ? 0 : {p}_grad.accumulated) + {p}_grad.micro, so the
+/// Gradient accumulation inside a backward graph: each <c>{p}.grad.micro</c> output becomes
+/// <c>{p}.grad</c> = (lazy_reset_grad ? 0 : {p}.grad.accumulated) + {p}.grad.micro, so the
 /// accumulator is a bound tensor that the graph reads and rewrites (ORT Training's convention).
 /// </summary>
 public static class GradientAccumulation
 {
     public const string LazyResetGrad = "lazy_reset_grad";
 
-    private const string AccumulatedSuffix = "_grad.accumulated";
-    private const string GradientSuffix = "_grad";
+    private const string AccumulatedSuffix = ".grad.accumulated";
+    private const string GradientSuffix = ".grad";
 
-    public static string Micro(string parameter) => parameter + "_grad.micro";
+    public static string Micro(string parameter) => parameter + ".grad.micro";
 
     public static string Accumulated(string parameter) => parameter + AccumulatedSuffix;
 
@@ -24,7 +24,7 @@ public static class GradientAccumulation
     /// <summary>The parameter whose accumulator input <paramref name="name"/> is, or null.</summary>
     public static string? OfAccumulated(string name) => name.EndsWith(AccumulatedSuffix, StringComparison.Ordinal) ? name[..^AccumulatedSuffix.Length] : null;
 
-    /// <summary>The parameter whose gradient output <paramref name="name"/> may be ("{p}_grad"), or null.</summary>
+    /// <summary>The parameter whose gradient output <paramref name="name"/> may be ("{p}.grad"), or null.</summary>
     public static string? OfGradient(string name) => name.EndsWith(GradientSuffix, StringComparison.Ordinal) ? name[..^GradientSuffix.Length] : null;
 
     public static void Add(ModelProto model, IEnumerable<string> parameters)
@@ -47,7 +47,7 @@ public static class GradientAccumulation
             var accumulated = info.Clone();
             accumulated.Name = Accumulated(parameter);
             graph.Input.Add(accumulated);
-            var sum = Node("Add", [accumulated.Name, micro], parameter + "_grad.sum");
+            var sum = Node("Add", [accumulated.Name, micro], parameter + ".grad.sum");
             graph.Node.Add(sum);
             graph.Node.Add(Node("Where", [LazyResetGrad, micro, sum.Output[0]], Gradient(parameter)));
             var output = info.Clone();

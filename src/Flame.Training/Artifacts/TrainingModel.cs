@@ -11,10 +11,10 @@ namespace Flame.Training.Artifacts;
 /// <summary>
 /// training_model.onnx, as ORT Training calls it: forward + losses + backward, in plain ONNX.
 /// Inputs: input_ids, targets, every weight, and for gradient accumulation every
-/// <c>{p}_grad.accumulated</c>, the scalar <c>loss_scale</c> (1 / micro-batches) and the boolean
+/// <c>{p}.grad.accumulated</c>, the scalar <c>loss_scale</c> (1 / micro-batches) and the boolean
 /// <c>lazy_reset_grad</c> (true on a step's first micro-batch: the accumulator is ignored).
 /// Outputs: loss, lm_loss, load_balancing_loss, z_loss, expert_load.{layer} and every
-/// <c>{p}_grad</c> = (reset ? 0 : accumulated) + loss_scale · d loss / d p.
+/// <c>{p}.grad</c> = (reset ? 0 : accumulated) + loss_scale · d loss / d p.
 /// </summary>
 public static class TrainingModel
 {

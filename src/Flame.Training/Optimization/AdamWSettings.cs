@@ -22,7 +22,7 @@ public sealed record Parameter(string Name, long[] Shape)
     /// <summary>Matrices and embeddings decay; vectors (norm weights) do not.</summary>
     public bool Decays => Shape.Length >= 2;
 
-    public string Gradient => Name + "_grad";
+    public string Gradient => Name + ".grad";
 
     public string FirstMoment => Name + ".exp_avg";
 

@@ -63,8 +63,8 @@ public sealed class NoRacingScatterTests
         {
             using var table = OrtValue.FromArray(new float[rows * width], rows, width);
             using var idValues = OrtValue.FromArray(ids, tokens);
-            using var results = session.Run(new Dictionary<string, OrtValue> { ["table"] = table, ["ids"] = idValues }, ["table_grad"]);
-            var grad = results["table_grad"].ToArray<float>();
+            using var results = session.Run(new Dictionary<string, OrtValue> { ["table"] = table, ["ids"] = idValues }, ["table.grad"]);
+            var grad = results["table.grad"].ToArray<float>();
             for (var r = 0; r < rows; r++)
             {
                 Assert.AreEqual((float)counts[r], grad[r * width + (r % width)], $"run {run}: row {r} was read {counts[r]} times");
