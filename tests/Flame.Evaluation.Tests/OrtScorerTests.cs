@@ -53,6 +53,15 @@ public sealed class OrtScorerTests
     }
 
     [TestMethod]
+    public void TrailingWhitespaceOfTheContextMovesIntoTheContinuation()
+    {
+        // lm_eval/api/model.py _encode_pair.
+        Assert.AreEqual(new LogLikelihoodRequest("Question: x\nAnswer:", " \t yes"), OrtLogLikelihoodScorer.MoveTrailingWhitespace(new LogLikelihoodRequest("Question: x\nAnswer: \t", " yes")));
+        Assert.AreEqual(new LogLikelihoodRequest("no space", " here"), OrtLogLikelihoodScorer.MoveTrailingWhitespace(new LogLikelihoodRequest("no space", " here")));
+        Assert.AreEqual(new LogLikelihoodRequest("", "\n\u001f end"), OrtLogLikelihoodScorer.MoveTrailingWhitespace(new LogLikelihoodRequest("\n\u001f", " end")));
+    }
+
+    [TestMethod]
     public void SumsTheContinuationsLogProbabilitiesAndFindsGreedyOnes()
     {
         using var session = new ModelSession(BigramModel());

@@ -62,18 +62,32 @@ public sealed class ResultsTests
             Cell("iter_0000200", 200, "winogrande", 0.51),
         };
 
-        EvaluationReportWriter.WriteAll(_eval, cells);
+        EvaluationReportWriter.WriteAll(_eval, cells, new DateTime(2026, 12, 1, 9, 5, 7, 123, 456));
+        EvaluationReportWriter.WriteAll(_eval, cells, new DateTime(2026, 12, 1, 10, 5, 7, 123, 456));
 
         var csv = File.ReadAllLines(Path.Combine(_eval, "results.csv"));
         Assert.AreEqual("checkpoint,step,task,shots,documents,metric,value,stderr", csv[0]);
         Assert.HasCount(1 + 2 + 2 + 1, csv);
         CollectionAssert.Contains(csv, "iter_0000200,200,winogrande,10,100,acc,0.51,0.01");
 
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_eval, "iter_0000200", "results.json")));
-        var piqa = json.RootElement.GetProperty("results").GetProperty("piqa");
+        // The harness's file name (datetime.isoformat() with ':' → '-'); the later run's file replaces the earlier one.
+        CollectionAssert.AreEqual(new[] { "results_2026-12-01T10-05-07.123456.json" }, Directory.GetFiles(Path.Combine(_eval, "iter_0000200"), "results_*.json").Select(Path.GetFileName).ToArray());
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_eval, "iter_0000200", "results_2026-12-01T10-05-07.123456.json")));
+        var root = json.RootElement;
+        var piqa = root.GetProperty("results").GetProperty("piqa");
         Assert.AreEqual(0.61, piqa.GetProperty("acc_norm,none").GetDouble());
         Assert.AreEqual(JsonValueKind.Null, piqa.GetProperty("acc_norm_stderr,none").ValueKind);
-        Assert.AreEqual(10, json.RootElement.GetProperty("n-shot").GetProperty("piqa").GetInt32());
+        Assert.AreEqual(10, root.GetProperty("n-shot").GetProperty("piqa").GetInt32());
+        Assert.AreEqual(1.0, root.GetProperty("versions").GetProperty("piqa").GetDouble());
+        Assert.IsTrue(root.GetProperty("higher_is_better").GetProperty("piqa").GetProperty("acc_norm").GetBoolean());
+        var config = root.GetProperty("configs").GetProperty("winogrande");
+        Assert.AreEqual("winogrande_xl", config.GetProperty("dataset_name").GetString());
+        Assert.AreEqual(JsonValueKind.Null, config.GetProperty("test_split").ValueKind);
+        Assert.AreEqual(" ", config.GetProperty("target_delimiter").GetString());
+        Assert.AreEqual(1234, root.GetProperty("config").GetProperty("fewshot_seed").GetInt32());
+        Assert.AreEqual(JsonValueKind.Object, root.GetProperty("task_hashes").ValueKind);
+        CollectionAssert.AreEquivalent(new[] { "results", "group_subtasks", "configs", "versions", "n-shot", "higher_is_better", "n-samples", "config", "task_hashes", "model_name", "model_name_sanitized", "date" },
+            root.EnumerateObject().Select(p => p.Name).ToArray());
 
         var summary = File.ReadAllText(Path.Combine(_eval, "summary.md"));
         StringAssert.Contains(summary, "| piqa | acc_norm | 0.5600 ± NaN | 0.6100 ± NaN |");

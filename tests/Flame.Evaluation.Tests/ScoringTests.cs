@@ -9,9 +9,9 @@ public sealed class ScoringTests
     private static readonly string Data = Path.Combine(AppContext.BaseDirectory, "Fixtures");
 
     [TestMethod]
-    public void AccNormDividesByUtf8BytesAndCanDisagreeWithAcc()
+    public void AccNormDividesByCodePointsAsPythonsLenAndCanDisagreeWithAcc()
     {
-        // Choices " A" (2 bytes, ll -2) and " BBBBBBBBBB" (11 bytes, ll -5): acc picks A, acc_norm picks B (the gold).
+        // Choices "A" (1 code point, ll -2) and "BBBBBBBBBB" (10, ll -5): acc picks A, acc_norm picks B (the gold).
         var doc = new FormattedDoc("Q:", ["A", "BBBBBBBBBB"], Gold: 1);
         var scorer = new TableScorer(r => r.Continuation == " A" ? -2 : -5);
 
@@ -19,6 +19,22 @@ public sealed class ScoringTests
 
         Assert.AreEqual(0.0, result.Metrics["acc"].Value);
         Assert.AreEqual(1.0, result.Metrics["acc_norm"].Value);
+    }
+
+    [TestMethod]
+    public void AccNormCountsCodePointsWhereAccBytesCountsUtf8Bytes()
+    {
+        // "ééé" is 3 code points but 6 bytes; "abcd" 4 and 4. ll -3.3 vs -4.0:
+        // per code point -1.1 vs -1.0 (acc_norm: abcd), per byte -0.55 vs -1.0 (acc_bytes: ééé).
+        // An emoji outside the BMP is one code point (two UTF-16 units), as Python counts it.
+        var doc = new FormattedDoc("Q:", ["\u00e9\u00e9\u00e9", "abcd"], Gold: 1);
+        var scorer = new TableScorer(r => r.Continuation == " \u00e9\u00e9\u00e9" ? -3.3 : -4.0);
+
+        var result = TaskEvaluator.Evaluate(new PromptBuilder(new PiqaTask(), [], 0), [doc], scorer);
+
+        Assert.AreEqual(1.0, result.Metrics["acc_norm"].Value);
+        Assert.AreEqual(0.0, result.Metrics["acc_bytes"].Value);
+        Assert.AreEqual(1, "🙂".EnumerateRunes().Count());
     }
 
     [TestMethod]

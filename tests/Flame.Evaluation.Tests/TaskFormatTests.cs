@@ -13,7 +13,7 @@ public sealed class TaskFormatTests
     {
         var harnessTask = TaskRegistry.Get(task);
         var docs = TaskDataFiles.Load(harnessTask, Data, harnessTask.EvaluationSplit);
-        return new PromptBuilder(harnessTask, [], shots: 0).RequestsFor(docs[doc], doc);
+        return new PromptBuilder(harnessTask, [], shots: 0).RequestsFor(docs)[doc];
     }
 
     [TestMethod]
@@ -74,21 +74,39 @@ public sealed class TaskFormatTests
         Assert.AreEqual(" no", boolq[0].Continuation);
     }
 
+    // The harness's draws, from Debian's python3: r = random.Random(seed); [r.sample(range(pool), n) for each scored document]
+    //   arc_easy (pool 6, n = k = 2):             seed 1234 → [3, 0], [0, 5];  seed 42 → [5, 0], [0, 2]
+    //   hellaswag (pool 4, n = k + 1 = 3: no test_split, so fewshot_split == test_split): seed 1234 → [3, 0, 2], [0, 2, 3]
     [TestMethod]
-    public void FewShotExamplesComeFromTheTrainingSplitSeparatedByBlankLines()
+    [DataRow(1234, 3, 0, 0, 5)]
+    [DataRow(42, 5, 0, 0, 2)]
+    public void FewShotExamplesAreTheHarnesssDrawInDocumentOrder(int seed, int first0, int second0, int first1, int second1)
     {
         var task = TaskRegistry.Get("arc_easy");
         var pool = TaskDataFiles.Load(task, Data, "train");
         var docs = TaskDataFiles.Load(task, Data, "test");
-        var builder = new PromptBuilder(task, pool, shots: 2);
+        var requests = new PromptBuilder(task, pool, shots: 2, seed).RequestsFor(docs);
 
-        var context = builder.RequestsFor(docs[1], 1)[0].Context;
+        string Example(int i) => pool[i].AsExample(" ") + "\n\n";
+        Assert.AreEqual(Example(first0) + Example(second0) + docs[0].Text, requests[0][0].Context);
+        Assert.AreEqual(Example(first1) + Example(second1) + docs[1].Text, requests[1][0].Context);
+        Assert.AreEqual(" " + docs[1].Choices[1], requests[1][1].Continuation);
+        Assert.ThrowsExactly<InvalidOperationException>(() => new PromptBuilder(task, pool, shots: 7).RequestsFor(docs));
+    }
 
-        StringAssert.Contains(context, "Question: What is the boiling point of water at sea level?\nAnswer: 100 C\n\n");
-        StringAssert.Contains(context, "Question: Which is a mammal?\nAnswer: whale\n\n");
-        Assert.IsTrue(context.EndsWith("\n\nQuestion: Which tool is best to measure the mass of a rock?\nAnswer:", StringComparison.Ordinal));
-        Assert.AreEqual(context, new PromptBuilder(task, pool, shots: 2).RequestsFor(docs[1], 1)[0].Context, "seeded: the same prompt every run");
-        Assert.ThrowsExactly<InvalidOperationException>(() => new PromptBuilder(task, pool, shots: 3).RequestsFor(docs[1], 1));
+    [TestMethod]
+    public void HellaSwagDrawsOneMoreAndKeepsTheFirstK()
+    {
+        var task = TaskRegistry.Get("hellaswag");
+        var pool = TaskDataFiles.Load(task, Data, "train");
+        var docs = TaskDataFiles.Load(task, Data, "validation");
+        var requests = new PromptBuilder(task, pool, shots: 2).RequestsFor(docs);
+
+        Assert.IsTrue(task.FewShotSplitIsTestSplit);
+        Assert.AreEqual(
+            "Skateboarding: A boy stands on a skateboard. He rolls down the ramp.\n\nTennis: A man serves the ball. He hits it over the net.\n\n" + docs[0].Text,
+            requests[0][0].Context);
+        Assert.AreEqual(pool[0].AsExample(" ") + "\n\n" + pool[2].AsExample(" ") + "\n\n" + docs[1].Text, requests[1][0].Context);
     }
 
     [TestMethod]
@@ -97,7 +115,7 @@ public sealed class TaskFormatTests
         var task = TaskRegistry.Get("hellaswag");
         var docs = TaskDataFiles.Load(task, Data, "validation");
         var builder = new PromptBuilder(task, docs, shots: 1);
-        var context = builder.RequestsFor(docs[0], 0)[0].Context;
+        var context = builder.RequestsFor(docs)[0][0].Context;
         Assert.IsTrue(context.StartsWith("Baking cookies:", StringComparison.Ordinal), context);
     }
 }

@@ -22,6 +22,10 @@ public sealed class EvaluationStore(string evalDirectory)
 
     public bool Has(string checkpoint, string task) => File.Exists(CellPath(checkpoint, task));
 
+    /// <summary>Whether the cell exists and was evaluated with these shots and few-shot seed (else it is evaluated again).</summary>
+    public bool Has(string checkpoint, string task, int shots, int seed) =>
+        Has(checkpoint, task) && Read(CellPath(checkpoint, task)).Result is var result && result.Shots == shots && (shots == 0 || result.FewShotSeed == seed);
+
     public void Save(EvaluationCell cell) =>
         AtomicFile.WriteAllText(CellPath(cell.Checkpoint, cell.Result.Task), JsonSerializer.Serialize(cell, Json));
 

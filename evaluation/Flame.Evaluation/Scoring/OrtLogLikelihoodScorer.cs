@@ -9,6 +9,7 @@ namespace Flame.Evaluation.Scoring;
 /// output <c>logits</c> [batch, seq, vocab]) as lm-evaluation-harness does for causal models:
 /// <list type="bullet">
 /// <item>the continuation's tokens are those of tokenize(context + continuation) after tokenize(context), so merges across the seam count as the harness counts them;</item>
+/// <item>a context's trailing whitespace moves to the front of its continuation (the harness's _encode_pair);</item>
 /// <item>an empty context is replaced by the end-of-document token;</item>
 /// <item>the sequence is truncated from the left to <see cref="MaxLength"/> + 1 tokens, the model reads all but the last;</item>
 /// <item>log P(continuation) sums the log-softmax of each continuation token; greedy = every one is the argmax.</item>
@@ -40,6 +41,11 @@ public sealed class OrtLogLikelihoodScorer(IModelRunner model, ITokenizer tokeni
 
     private (long[] Input, int[] Continuation) Encode(LogLikelihoodRequest request)
     {
+        if (request.Context.Length > 0)
+        {
+            request = MoveTrailingWhitespace(request);
+        }
+
         var context = request.Context.Length == 0
             ? [tokenizer.EndOfDocumentId ?? throw new InvalidOperationException("an empty context needs an end-of-document token, and the tokenizer has none")]
             : tokenizer.Encode(request.Context);
@@ -53,6 +59,23 @@ public sealed class OrtLogLikelihoodScorer(IModelRunner model, ITokenizer tokeni
         var all = (request.Context.Length == 0 ? context.Concat(whole) : whole.AsEnumerable()).ToArray();
         var window = all[Math.Max(0, all.Length - (MaxLength + 1))..];
         return (window[..^1].Select(t => (long)t).ToArray(), continuation.Length > window.Length - 1 ? continuation[^(window.Length - 1)..] : continuation);
+    }
+
+    /// <summary>
+    /// lm_eval/models/huggingface.py _encode_pair: n_spaces = len(context) - len(context.rstrip());
+    /// those characters go from the end of the context to the start of the continuation.
+    /// (Python's str.isspace also counts the separators U+001C..U+001F.)
+    /// </summary>
+    public static LogLikelihoodRequest MoveTrailingWhitespace(LogLikelihoodRequest request)
+    {
+        var context = request.Context;
+        var end = context.Length;
+        while (end > 0 && (char.IsWhiteSpace(context[end - 1]) || context[end - 1] is >= '\u001c' and <= '\u001f'))
+        {
+            end--;
+        }
+
+        return end == context.Length ? request : new LogLikelihoodRequest(context[..end], context[end..] + request.Continuation);
     }
 
     private void ScoreBatch(int[] batch, List<(long[] Input, int[] Continuation)> encoded, LogLikelihoodResult[] results)

@@ -7,7 +7,8 @@ namespace Flame.Evaluation.Scoring;
 /// Scores a task's documents with a model and computes the harness's metrics:
 /// <list type="bullet">
 /// <item>acc: the choice with the highest log-likelihood is the gold one;</item>
-/// <item>acc_norm: the same after dividing each log-likelihood by the UTF-8 byte length of its choice;</item>
+/// <item>acc_norm: the same after dividing each log-likelihood by its choice's length in Unicode code points (Python's len);</item>
+/// <item>acc_bytes: the same by its length in UTF-8 bytes (the harness's HEAD; beside acc_norm);</item>
 /// <item>LAMBADA: perplexity = exp(-mean log-likelihood of the last word), acc = greedy decoding yields it.</item>
 /// </list>
 /// Ties go to the first choice (numpy's argmax).
@@ -19,10 +20,11 @@ public static class TaskEvaluator
         var task = prompts.Task;
         var requests = new List<LogLikelihoodRequest>();
         var firstRequest = new int[docs.Count];
+        var perDocument = prompts.RequestsFor(docs);
         for (var i = 0; i < docs.Count; i++)
         {
             firstRequest[i] = requests.Count;
-            requests.AddRange(prompts.RequestsFor(docs[i], i));
+            requests.AddRange(perDocument[i]);
         }
 
         var results = scorer.Score(requests, progress);
@@ -57,8 +59,9 @@ public static class TaskEvaluator
             Add("acc", ArgMax(logLikelihoods) == doc.Gold ? 1 : 0);
             if (task.Metrics.Contains("acc_norm"))
             {
-                var normalised = logLikelihoods.Select((ll, c) => ll / Math.Max(1, Encoding.UTF8.GetByteCount(doc.Choices[c]))).ToList();
-                Add("acc_norm", ArgMax(normalised) == doc.Gold ? 1 : 0);
+                // task.py process_results: completion_len = len(choice), a float division as numpy's.
+                Add("acc_norm", ArgMax([.. logLikelihoods.Select((ll, c) => ll / doc.Choices[c].EnumerateRunes().Count())]) == doc.Gold ? 1 : 0);
+                Add("acc_bytes", ArgMax([.. logLikelihoods.Select((ll, c) => ll / Encoding.UTF8.GetByteCount(doc.Choices[c]))]) == doc.Gold ? 1 : 0);
             }
         }
 
@@ -78,7 +81,7 @@ public static class TaskEvaluator
             }
         }
 
-        return new TaskResult(task.Name, Shots: prompts.Shots, docs.Count, reported);
+        return new TaskResult(task.Name, Shots: prompts.Shots, docs.Count, reported, prompts.Seed);
     }
 
     private static int ArgMax(IReadOnlyList<double> values)

@@ -7,6 +7,11 @@ public sealed class ArcTask(bool challenge) : HarnessTask
 
     public override string EvaluationSplit => "test";
 
+    /// <summary>The harness's YAML has test_split: test and no fewshot_split.</summary>
+    public override bool FewShotSplitIsTestSplit => false;
+
+    public override HarnessConfig Config => new("allenai/ai2_arc", challenge ? "ARC-Challenge" : "ARC-Easy", "train", "validation", "test", "multiple_choice", 1.0);
+
     public override int DefaultShots => 10;
 
     public override IReadOnlyList<string> Fields => ["question", "choices.text", "choices.label", "answerKey"];

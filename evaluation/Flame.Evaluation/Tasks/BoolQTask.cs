@@ -7,6 +7,11 @@ public sealed class BoolQTask : HarnessTask
 
     public override string EvaluationSplit => "validation";
 
+    /// <summary>No test_split in the harness's YAML: fewshot_split (absent) == test_split (absent).</summary>
+    public override bool FewShotSplitIsTestSplit => true;
+
+    public override HarnessConfig Config => new("super_glue", "boolq", "train", "validation", null, "multiple_choice", 2.0);
+
     public override IReadOnlyList<string> Metrics => ["acc"];
 
     public override IReadOnlyList<string> Fields => ["passage", "question", "label"];

@@ -23,6 +23,15 @@ public abstract class HarnessTask
     /// <summary>The split few-shot examples are drawn from.</summary>
     public virtual string FewShotSplit => "train";
 
+    /// <summary>
+    /// Whether the harness's config has fewshot_split == test_split (both absent counts: None == None),
+    /// so that it draws one example more and drops the scored document (samplers.py get_context).
+    /// </summary>
+    public abstract bool FewShotSplitIsTestSplit { get; }
+
+    /// <summary>The harness YAML's dataset, splits, output type and version (for results files).</summary>
+    public abstract HarnessConfig Config { get; }
+
     /// <summary>Shots FLAME-MoE uses (0 where it does not report the task).</summary>
     public virtual int DefaultShots => 0;
 

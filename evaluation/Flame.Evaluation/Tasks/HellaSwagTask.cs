@@ -9,6 +9,11 @@ public sealed partial class HellaSwagTask : HarnessTask
 
     public override string EvaluationSplit => "validation";
 
+    /// <summary>No test_split in the harness's YAML: fewshot_split (absent) == test_split (absent).</summary>
+    public override bool FewShotSplitIsTestSplit => true;
+
+    public override HarnessConfig Config => new("hellaswag", null, "train", "validation", null, "multiple_choice", 1.0);
+
     public override int DefaultShots => 10;
 
     public override IReadOnlyList<string> Fields => ["activity_label", "ctx_a", "ctx_b", "endings", "label"];

@@ -10,6 +10,11 @@ public sealed class LambadaTask : HarnessTask
 
     public override string EvaluationSplit => "test";
 
+    /// <summary>The harness's YAML has test_split: test and no fewshot_split.</summary>
+    public override bool FewShotSplitIsTestSplit => false;
+
+    public override HarnessConfig Config => new("EleutherAI/lambada_openai", "default", null, null, "test", "loglikelihood", 1.0);
+
     public override string FewShotSplit => "test";
 
     public override TaskKind Kind => TaskKind.LastWord;

@@ -7,6 +7,11 @@ public sealed class PiqaTask : HarnessTask
 
     public override string EvaluationSplit => "validation";
 
+    /// <summary>No test_split in the harness's YAML: fewshot_split (absent) == test_split (absent).</summary>
+    public override bool FewShotSplitIsTestSplit => true;
+
+    public override HarnessConfig Config => new("piqa", null, "train", "validation", null, "multiple_choice", 1.0);
+
     public override int DefaultShots => 10;
 
     public override IReadOnlyList<string> Fields => ["goal", "sol1", "sol2", "label"];

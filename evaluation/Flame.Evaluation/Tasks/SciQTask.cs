@@ -7,6 +7,11 @@ public sealed class SciQTask : HarnessTask
 
     public override string EvaluationSplit => "test";
 
+    /// <summary>The harness's YAML has test_split: test and no fewshot_split.</summary>
+    public override bool FewShotSplitIsTestSplit => false;
+
+    public override HarnessConfig Config => new("sciq", null, "train", "validation", "test", "multiple_choice", 1.0);
+
     public override IReadOnlyList<string> Fields => ["support", "question", "distractor1", "distractor2", "distractor3", "correct_answer"];
 
     public override FormattedDoc Format(TaskRecord record) => new(

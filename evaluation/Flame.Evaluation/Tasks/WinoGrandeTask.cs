@@ -11,6 +11,11 @@ public sealed class WinoGrandeTask : HarnessTask
 
     public override string EvaluationSplit => "validation";
 
+    /// <summary>No test_split in the harness's YAML: fewshot_split (absent) == test_split (absent).</summary>
+    public override bool FewShotSplitIsTestSplit => true;
+
+    public override HarnessConfig Config => new("winogrande", "winogrande_xl", "train", "validation", null, "multiple_choice", 1.0);
+
     public override IReadOnlyList<string> Metrics => ["acc"];
 
     public override IReadOnlyList<string> Fields => ["sentence", "option1", "option2", "answer"];

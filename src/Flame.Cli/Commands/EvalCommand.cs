@@ -31,16 +31,21 @@ public static class EvalCommand
         var split = new Option<string>("--split") { Description = "train,valid,test weights of the split by document (seeded like training).", DefaultValueFactory = _ => "90,5,5" };
         var sequence = new Option<int>("--seq-len") { Description = "Tokens per validation window.", DefaultValueFactory = _ => 256 };
         var windows = new Option<int>("--windows") { Description = "Validation windows to score (at most).", DefaultValueFactory = _ => 64 };
-        var output = new Option<DirectoryInfo>("--out") { Description = "Where results go (cells, results.csv, results.json per model, summary.md, accuracy.svg).", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Where results go (cells, results.csv, the harness's results_<date>.json per model, summary.md, accuracy.svg).", Required = true };
         var shots = new Option<int?>("--shots") { Description = "Few-shot examples for every task (default: each task's FLAME-MoE setting)." };
         var maxLength = new Option<int>("--max-length") { Description = "Context window in tokens; longer prompts are cut from the left.", DefaultValueFactory = _ => 2048 };
         var limit = new Option<int?>("--limit") { Description = "Score only the first N documents of each task (for a quick look)." };
+        var seed = new Option<int>("--seed")
+        {
+            Description = $"Few-shot seed, as lm-evaluation-harness's --seed: {PromptBuilder.HarnessSeed} is its default; FLAME-MoE's published runs used 42.",
+            DefaultValueFactory = _ => PromptBuilder.HarnessSeed,
+        };
         var device = DeviceOption.Create();
         var shards = DeviceOption.CreateExpertShards("checkpoints of a --run only");
         var expertDevices = DeviceOption.CreateExpertDevices();
         var command = new Command("eval", "Evaluate models on zero/few-shot tasks with lm-evaluation-harness's prompts and metrics; finished cells are skipped on a re-run.")
         {
-            models, run, checkpoints, tokenizer, tasks, data, output, shots, maxLength, limit, dataset, split, sequence, windows, device, shards, expertDevices,
+            models, run, checkpoints, tokenizer, tasks, data, output, shots, maxLength, limit, seed, dataset, split, sequence, windows, device, shards, expertDevices,
         };
         command.SetAction(parseResult =>
         {
@@ -62,7 +67,7 @@ public static class EvalCommand
             var store = new EvaluationStore(parseResult.GetValue(output)!.FullName);
             foreach (var (name, index, open) in evaluated)
             {
-                var pending = selected.Where(t => !store.Has(name, t.Name)).ToList();
+                var pending = selected.Where(t => !store.Has(name, t.Name, parseResult.GetValue(shots) ?? t.DefaultShots, parseResult.GetValue(seed))).ToList();
                 var validationPending = validation is not null && !store.Has(name, "validation");
                 if (pending.Count == 0 && !validationPending)
                 {
@@ -94,7 +99,7 @@ public static class EvalCommand
                     var taskShots = parseResult.GetValue(shots) ?? task.DefaultShots;
                     var pool = taskShots > 0 ? TaskDataFiles.Load(task, dataRoot!, task.FewShotSplit) : [];
                     var requests = docs.Sum(d => d.Choices.Count);
-                    var result = TaskEvaluator.Evaluate(new PromptBuilder(task, pool, taskShots), docs, scorer,
+                    var result = TaskEvaluator.Evaluate(new PromptBuilder(task, pool, taskShots, parseResult.GetValue(seed)), docs, scorer,
                         new SyncProgress<int>(done => { if (done == requests || done % 256 == 0) o.Write($"\r  {name} / {task.Name}: {done}/{requests} requests"); }));
                     o.WriteLine();
                     store.Save(new EvaluationCell(name, index, result));
