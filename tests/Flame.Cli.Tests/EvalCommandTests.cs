@@ -34,6 +34,37 @@ public sealed class EvalCommandTests
     }
 
     [TestMethod]
+    public void ScoresInReducedPrecisionWhereTheDeviceHasIt()
+    {
+        var folder = Directory.CreateTempSubdirectory("flame-eval-precision-").FullName;
+        try
+        {
+            var model = Path.Combine(folder, "tiny-gpt2.onnx");
+            Assert.AreEqual(0, CliRunner.Run("model", "export-graph", "--config", "tiny-moe", "--set", "vocab_size=50257", "--set", "layers=2", "--out", model).ExitCode);
+            double Perplexity(string precision)
+            {
+                var output = Path.Combine(folder, precision);
+                var result = CliRunner.Run("eval", "--model", model, "--tokenizer", Path.Combine(AppContext.BaseDirectory, "testdata", "gpt2"), "--tasks", "lambada_openai",
+                    "--data", Path.Combine(AppContext.BaseDirectory, "Fixtures"), "--out", output, "--precision", precision);
+                Assert.AreEqual(0, result.ExitCode, result.Error);
+                var row = File.ReadAllLines(Path.Combine(output, "results.csv")).Single(l => l.Contains(",lambada_openai,", StringComparison.Ordinal) && l.Contains(",perplexity,", StringComparison.Ordinal));
+                return double.Parse(row.Split(',')[6], System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            var fp32 = Perplexity("fp32");
+            Assert.AreEqual(fp32, Perplexity("fp16"), 0.02 * fp32, "fp16 matrix multiplies score within 2 % of fp32");
+            var bf16 = CliRunner.Run("eval", "--model", model, "--tokenizer", Path.Combine(AppContext.BaseDirectory, "testdata", "gpt2"), "--tasks", "lambada_openai",
+                "--data", Path.Combine(AppContext.BaseDirectory, "Fixtures"), "--out", Path.Combine(folder, "bf16"), "--precision", "bf16");
+            Assert.AreEqual(1, bf16.ExitCode);
+            StringAssert.Contains(bf16.Error, "--precision bf16 needs --device cuda");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void EvaluatesEveryCheckpointOfARunOverTrainingSteps()
     {
         var run = Directory.CreateTempSubdirectory("flame-eval-run-").FullName;

@@ -16,6 +16,7 @@ public static class DataCommands
         data.Subcommands.Add(CreateDemo());
         data.Subcommands.Add(CreateTokenize());
         data.Subcommands.Add(CreateInspect());
+        data.Subcommands.Add(DataClozeCommand.Create());
         return data;
     }
 

@@ -41,11 +41,13 @@ public static class EvalCommand
             DefaultValueFactory = _ => PromptBuilder.HarnessSeed,
         };
         var device = DeviceOption.Create();
+        var precision = DeviceOption.CreatePrecision();
+        precision.Description = "Score with matrix multiplies in fp32, fp16 or bf16 (CUDA only; FLAME-MoE's published evaluation ran in bf16); the routers stay fp32.";
         var shards = DeviceOption.CreateExpertShards("checkpoints of a --run only");
         var expertDevices = DeviceOption.CreateExpertDevices();
         var command = new Command("eval", "Evaluate models on zero/few-shot tasks with lm-evaluation-harness's prompts and metrics; finished cells are skipped on a re-run.")
         {
-            models, run, checkpoints, tokenizer, tasks, data, output, shots, maxLength, limit, seed, dataset, split, sequence, windows, device, shards, expertDevices,
+            models, run, checkpoints, tokenizer, tasks, data, output, shots, maxLength, limit, seed, dataset, split, sequence, windows, device, precision, shards, expertDevices,
         };
         command.SetAction(parseResult =>
         {
@@ -53,7 +55,9 @@ public static class EvalCommand
             var runFolder = parseResult.GetValue(run)?.FullName;
             var files = parseResult.GetValue(models) ?? [];
             ModelRunners.CheckShardable(parseResult.GetValue(shards), files.Length);
-            var evaluated = EvaluatedModels(files, runFolder, parseResult.GetValue(checkpoints)!, DeviceOption.Settings(parseResult, device), parseResult.GetValue(shards), DeviceOption.ExpertDevices(parseResult, expertDevices));
+            var settings = DeviceOption.Settings(parseResult, device);
+            ModelRunners.CheckPrecision(parseResult.GetValue(precision)!, settings.Device, parseResult.GetValue(shards));
+            var evaluated = EvaluatedModels(files, runFolder, parseResult.GetValue(checkpoints)!, settings, parseResult.GetValue(shards), DeviceOption.ExpertDevices(parseResult, expertDevices), parseResult.GetValue(precision)!);
             var bpe = TokenizerFiles.Load(parseResult.GetValue(tokenizer) ?? (runFolder is not null ? Path.Combine(runFolder, "tokenizer.json")
                 : throw new ArgumentException("--tokenizer is required unless --run names a run with its tokenizer.json")));
             var dataRoot = parseResult.GetValue(data)?.FullName;
@@ -116,9 +120,9 @@ public static class EvalCommand
     }
 
     /// <summary>What to evaluate, in order: model files (steps 0, 1, ...), then a run's checkpoints (their steps).</summary>
-    private static List<(string Name, long Step, Func<IModelRunner> Open)> EvaluatedModels(FileInfo[] files, string? run, string checkpoints, SessionSettings settings, int shards, string[]? shardDevices)
+    private static List<(string Name, long Step, Func<IModelRunner> Open)> EvaluatedModels(FileInfo[] files, string? run, string checkpoints, SessionSettings settings, int shards, string[]? shardDevices, string precision)
     {
-        var models = files.Select((f, i) => (Path.GetFileNameWithoutExtension(f.Name), (long)i, ModelRunners.FromFile(f.FullName, settings))).ToList();
+        var models = files.Select((f, i) => (Path.GetFileNameWithoutExtension(f.Name), (long)i, ModelRunners.FromFile(f.FullName, settings, precision))).ToList();
         if (run is not null)
         {
             var store = new Flame.Training.Checkpoints.CheckpointStore(run);
@@ -133,7 +137,7 @@ public static class EvalCommand
                     ? step
                     : throw new ArgumentException($"checkpoint '{c}' is not in {store.Folder}; it has {string.Join(", ", steps.Select(Flame.Training.Checkpoints.CheckpointStore.NameOf))}"))
                 .ToList();
-            models.AddRange(wanted.Select(step => (Flame.Training.Checkpoints.CheckpointStore.NameOf(step), step, ModelRunners.FromCheckpoint(store, step, settings, shards, shardDevices))));
+            models.AddRange(wanted.Select(step => (Flame.Training.Checkpoints.CheckpointStore.NameOf(step), step, ModelRunners.FromCheckpoint(store, step, settings, shards, shardDevices, precision))));
         }
 
         return models.Count > 0 ? models : throw new ArgumentException("nothing to evaluate: give --model files and/or --run");

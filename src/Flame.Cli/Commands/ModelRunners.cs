@@ -10,12 +10,29 @@ namespace Flame.Cli.Commands;
 /// <summary>How eval and trace open the models they run: a model file, or a run's checkpoint (whole, or with its experts sharded).</summary>
 internal static class ModelRunners
 {
-    public static Func<IModelRunner> FromFile(string path, SessionSettings settings) =>
-        () => new ModelSession(FunctionInliner.Inline(OnnxModelFile.Load(path)).ToByteArray(), settings);
+    /// <param name="precision">fp32, or fp16/bf16 matrix multiplies (the routers' stay fp32), as training's autocast: to score as the paper's --bf16 run did.</param>
+    public static Func<IModelRunner> FromFile(string path, SessionSettings settings, string precision = "fp32") =>
+        () => new ModelSession(InPrecision(FunctionInliner.Inline(OnnxModelFile.Load(path)), precision).ToByteArray(), settings);
 
-    public static Func<IModelRunner> FromCheckpoint(CheckpointStore store, long step, SessionSettings settings, int shards, string[]? shardDevices = null) => shards > 1
+    public static Func<IModelRunner> FromCheckpoint(CheckpointStore store, long step, SessionSettings settings, int shards, string[]? shardDevices = null, string precision = "fp32") => shards > 1
         ? () => ExpertParallelForward.Open(store.Load(step), shards, settings, shardDevices?.Select(ExecutionDevice.Parse).ToList())
-        : () => new ModelSession(FunctionInliner.Inline(CheckpointForward.Build(store.Load(step))).ToByteArray(), settings);
+        : () => new ModelSession(InPrecision(FunctionInliner.Inline(CheckpointForward.Build(store.Load(step))), precision).ToByteArray(), settings);
+
+    /// <summary>Refuses what cannot run: bf16 on the CPU (ORT's CPU provider has no bfloat16 MatMul), reduced precision with expert shards.</summary>
+    public static void CheckPrecision(string precision, ExecutionDevice device, int shards)
+    {
+        if (precision == "bf16" && !device.IsCuda)
+        {
+            throw new ArgumentException("--precision bf16 needs --device cuda: ONNX Runtime's CPU provider has no bfloat16 MatMul (use fp16 or fp32 on the CPU)");
+        }
+
+        if (precision != "fp32" && shards > 1)
+        {
+            throw new ArgumentException("--precision fp16/bf16 scores whole graphs; with --expert-shards leave it at fp32");
+        }
+    }
+
+    private static Flame.Onnx.Proto.ModelProto InPrecision(Flame.Onnx.Proto.ModelProto forward, string precision) => Flame.Training.Artifacts.TrainingModel.WithPrecision(forward, precision);
 
     /// <summary>Model files are one graph each: sharding needs the config and weights of a run's checkpoints.</summary>
     public static void CheckShardable(int shards, int modelFiles)

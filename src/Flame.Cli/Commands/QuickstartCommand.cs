@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Flame.Evaluation.Tasks;
 using Flame.Training.Checkpoints;
 using Flame.Training.Loop;
 
@@ -43,6 +44,8 @@ public static class QuickstartCommand
             pipeline.Stage("demo corpus", Directory.Exists(text) && Directory.EnumerateFiles(text, "*", SearchOption.AllDirectories).Any(), ["data", "demo", "--out", text]);
             pipeline.Stage("tokenizer", File.Exists(tokenizer), ["tokenizer", "train", "--input", text, "--vocab-size", "8192", "--out", tokenizer]);
             pipeline.Stage("indexed dataset", File.Exists(dataset + ".idx"), ["data", "tokenize", "--input", text, "--tokenizer", tokenizer, "--out", dataset]);
+            var cloze = Path.Combine(root, "data", "cloze");
+            pipeline.Stage("cloze set (held-out documents)", File.Exists(LambadaClozeSet.FileIn(cloze)), ["data", "cloze", "--dataset", dataset, "--tokenizer", tokenizer, "--out", cloze]);
             foreach (var (name, preset) in runs)
             {
                 var run = Path.Combine(root, "runs", name);
@@ -53,13 +56,14 @@ public static class QuickstartCommand
                     ? ["train", "--resume", run, "--log-every", "50"]
                     : ["train", "--config", preset, "--data", dataset, "--tokenizer", tokenizer, "--run", run, "--steps", stepCount, "--seq", "128",
                         "--micro-batch", "8", "--lr", "2e-3", "--valid-every", validEvery, "--device", deviceName, "--log-every", "50"]);
-                string[] evaluation = ["eval", "--run", run, "--dataset", dataset, "--seq-len", "128", "--windows", "64", "--out", Path.Combine(run, "eval"), "--device", deviceName];
+                // Validation loss and the harness's lambada_openai on the held-out cloze set, every checkpoint.
+                pipeline.Stage($"evaluate {name}", File.Exists(Path.Combine(run, "eval", "summary.md")),
+                    ["eval", "--run", run, "--dataset", dataset, "--seq-len", "128", "--windows", "64", "--data", cloze, "--tasks", "lambada_openai",
+                        "--out", Path.Combine(run, "eval"), "--device", deviceName]);
                 if (parseResult.GetValue(tasks) is { } taskData)
                 {
-                    evaluation = [.. evaluation, "--data", taskData];
+                    pipeline.Stage($"evaluate {name} on {taskData}", false, ["eval", "--run", run, "--data", taskData, "--out", Path.Combine(run, "eval"), "--device", deviceName]);
                 }
-
-                pipeline.Stage($"evaluate {name}", File.Exists(Path.Combine(run, "eval", "summary.md")), evaluation);
             }
 
             var moe = Path.Combine(root, "runs", "moe");

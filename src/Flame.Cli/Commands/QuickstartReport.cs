@@ -1,6 +1,7 @@
 using System.Globalization;
 using Flame.Analysis.Plots;
 using Flame.Analysis.Reports;
+using Flame.Evaluation.Results;
 using Flame.Training.Loop;
 
 namespace Flame.Cli.Commands;
@@ -25,6 +26,21 @@ internal static class QuickstartReport
         report.Figure(new LineChart("Validation loss", "step", "lm loss",
             logs.Select(l => new Series(l.Name, l.Rows.Where(r => !double.IsNaN(r.Valid)).Select(r => ((double)r.Step, r.Valid)).ToList())).ToList()).ToSvg(),
             "Loss on the same held-out windows of the validation split at every validation.");
+        var cloze = runs.Select(r => (r.Name, Cells: new EvaluationStore(Path.Combine(r.Run, "eval")).All().Where(c => c.Result.Task == "lambada_openai").OrderBy(c => c.Step).ToList()))
+            .Where(r => r.Cells.Count > 0).ToList();
+        if (cloze.Count > 0)
+        {
+            report.Heading("Cloze accuracy (lambada_openai on held-out documents)");
+            report.Paragraph("lm-evaluation-harness's lambada_openai task, prompt for prompt, on passages cut from the test split of the demo corpus (never trained on: data/cloze): "
+                + "acc = the greedy continuation is exactly the passage's last word; perplexity of that word.");
+            report.Table(["model", "checkpoint", "acc", "perplexity"], cloze.Select(r => r.Cells[^1]).Select((c, i) => (IReadOnlyList<string>)[cloze[i].Name, c.Checkpoint,
+                string.Create(CultureInfo.InvariantCulture, $"{c.Result.Metrics["acc"].Value:F4} ± {c.Result.Metrics["acc"].StandardError:F4}"),
+                string.Create(CultureInfo.InvariantCulture, $"{c.Result.Metrics["perplexity"].Value:F1}")]));
+            report.Figure(new LineChart("Cloze accuracy over training", "step", "acc",
+                cloze.Select(r => new Series(r.Name, r.Cells.Select(c => ((double)c.Step, c.Result.Metrics["acc"].Value)).ToList())).ToList()).ToSvg(),
+                "Every checkpoint of both models on the same held-out passages.");
+        }
+
         report.Heading("FLAME-MoE's findings at this scale");
         report.Table(["claim", "measured here", "reproduced?"], findings.Select(f => (IReadOnlyList<string>)[f.Claim, f.Measured, f.Reproduced ? "yes" : "no"]));
         report.Heading("Routing");
