@@ -49,6 +49,8 @@ public sealed class ServedModel : IDisposable
 
     public static ServedModel Load(string folder, SessionSettings? settings = null)
     {
+        // An export's manifest names a corrupt or swapped file before anything is served from it.
+        Flame.Onnx.IO.FileManifest.Verify(folder);
         string Need(string file) => File.Exists(Path.Combine(folder, file)) ? Path.Combine(folder, file)
             : throw new FileNotFoundException($"{folder} has no {file}: serve a folder written by `flame export`", Path.Combine(folder, file));
         var config = ModelConfigs.Load(Need("config.json"));

@@ -37,6 +37,26 @@ public sealed class ExportCommandTests
             Assert.IsTrue(weights.Contains("layers.1.moe.experts.fc1.weight"));
             StringAssert.Contains(File.ReadAllText(Path.Combine(folder, "config.json")), "\"experts\": 8");
             Assert.IsTrue(File.Exists(Path.Combine(folder, "tokenizer.json")));
+
+            // A second export into the same folder needs --force; a manifest guards every file.
+            weights.Dispose();
+            var again = CliRunner.Run("export", "--run", run);
+            Assert.AreEqual(1, again.ExitCode);
+            StringAssert.Contains(again.Error, "--force");
+            Assert.AreEqual(0, CliRunner.Run("export", "--run", run, "--force").ExitCode);
+            Assert.IsTrue(Flame.Onnx.IO.FileManifest.Verify(folder));
+            Assert.IsFalse(Directory.EnumerateDirectories(Path.Combine(run, "export")).Any(d => d.Contains(".partial-") || d.Contains(".old-")), "no staging left");
+
+            var onnx = Path.Combine(folder, "model.onnx");
+            var bytes = File.ReadAllBytes(onnx);
+            bytes[^10] ^= 0x01;
+            File.WriteAllBytes(onnx, bytes);
+            var eval = CliRunner.Run("eval", "--model", onnx, "--tokenizer", Path.Combine(AppContext.BaseDirectory, "testdata", "gpt2"), "--tasks", "lambada_openai",
+                "--data", Path.Combine(AppContext.BaseDirectory, "Fixtures"), "--out", Path.Combine(run, "eval"));
+            Assert.AreEqual(1, eval.ExitCode);
+            StringAssert.Contains(eval.Error, "model.onnx is corrupt or was replaced");
+            var served = Assert.ThrowsExactly<InvalidDataException>(() => Flame.Server.ServedModel.Load(folder));
+            StringAssert.Contains(served.Message, "model.onnx is corrupt");
         }
         finally
         {

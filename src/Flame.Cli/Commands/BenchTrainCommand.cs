@@ -45,7 +45,7 @@ public static class BenchTrainCommand
             try
             {
                 var prefix = Path.Combine(folder, "random");
-                using (var writer = new IndexedDatasetWriter(prefix, c.VocabSize))
+                using (var writer = new IndexedDatasetWriter(prefix, c.VocabSize, overwrite: true))
                 {
                     var random = new Random(1);
                     for (var d = 0; d < 4 * (timed + untimed + 1); d++)

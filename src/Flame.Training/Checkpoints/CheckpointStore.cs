@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Flame.Onnx.IO;
 using Flame.Onnx.SafeTensors;
@@ -159,11 +158,7 @@ public sealed class CheckpointStore(string runDirectory, int keepLast = 2)
         }
     }
 
-    private static string Hash(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
+    private static string Hash(string path) => Flame.Onnx.IO.FileManifest.Sha256(path);
 }
 
 /// <summary>A verified checkpoint: its folder and state; tensors are read from its files on demand.</summary>

@@ -24,10 +24,53 @@ public sealed record ExportResult(string Model, string DecoderWithPast, string S
 /// </summary>
 public static class CheckpointExporter
 {
-    public static ExportResult Export(LoadedCheckpoint checkpoint, string folder, string? tokenizer, ForwardOptions? options = null, bool float16 = false)
+    /// <summary>
+    /// Writes the export into a staging folder, hashes it into manifest.json and renames it into
+    /// place, so <paramref name="target"/> holds a whole export or none; an existing export is
+    /// replaced only with <paramref name="overwrite"/>.
+    /// </summary>
+    /// <exception cref="IOException">the target exists and <paramref name="overwrite"/> is false.</exception>
+    public static ExportResult Export(LoadedCheckpoint checkpoint, string target, string? tokenizer, ForwardOptions? options = null, bool float16 = false, bool overwrite = false)
+    {
+        target = Path.GetFullPath(target);
+        if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() && !overwrite)
+        {
+            throw new IOException($"{target} already holds an export; add --force to replace it");
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var staging = $"{target}.partial-{Guid.NewGuid():N}";
+        try
+        {
+            var written = Write(checkpoint, staging, tokenizer, options ?? new ForwardOptions(), float16);
+            FileManifest.Write(staging);
+            var old = Directory.Exists(target) ? $"{target}.old-{Guid.NewGuid():N}" : null;
+            if (old is not null)
+            {
+                Directory.Move(target, old);
+            }
+
+            Directory.Move(staging, target);
+            if (old is not null)
+            {
+                Directory.Delete(old, recursive: true);
+            }
+
+            string At(string path) => Path.Combine(target, Path.GetFileName(path));
+            return new ExportResult(At(written.Model), At(written.DecoderWithPast), At(written.SafeTensors), At(written.Config), written.Tokenizer is null ? null : At(written.Tokenizer));
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+    }
+
+    private static ExportResult Write(LoadedCheckpoint checkpoint, string folder, string? tokenizer, ForwardOptions options, bool float16)
     {
         Directory.CreateDirectory(folder);
-        options ??= new ForwardOptions();
         string Save(ModelProto model, string name)
         {
             if (tokenizer is not null)

@@ -16,7 +16,7 @@ public sealed class IndexedDatasetTests
     private string Write(int vocabulary, params int[][] documents)
     {
         var prefix = Path.Combine(_folder, "corpus");
-        using var writer = new IndexedDatasetWriter(prefix, vocabulary);
+        using var writer = new IndexedDatasetWriter(prefix, vocabulary, overwrite: true);
         foreach (var document in documents)
         {
             writer.Add(document);
