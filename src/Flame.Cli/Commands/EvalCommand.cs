@@ -79,7 +79,19 @@ public static class EvalCommand
                     continue;
                 }
 
-                using var model = open();
+                IModelRunner model;
+                try
+                {
+                    model = open();
+                }
+                catch (InvalidDataException e) when (runFolder is not null)
+                {
+                    // A damaged checkpoint is named and passed over; the others are still evaluated.
+                    parseResult.InvocationConfiguration.Error.WriteLine($"warning: {name} is damaged and was not evaluated: {e.Message}");
+                    continue;
+                }
+
+                using var modelScope = model;
                 var scorer = new OrtLogLikelihoodScorer(model, bpe, parseResult.GetValue(maxLength));
                 if (validationPending)
                 {

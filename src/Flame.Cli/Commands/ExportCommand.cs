@@ -24,10 +24,11 @@ public static class ExportCommand
         export.SetAction(parseResult =>
         {
             var folder = parseResult.GetValue(run)!.FullName;
+            using var runLock = Flame.Training.Loop.RunLock.Acquire(folder, "export");
             var store = new CheckpointStore(folder);
             var which = parseResult.GetValue(checkpoint)!;
             var step = which == "latest"
-                ? store.LatestStep() ?? throw new ArgumentException($"{store.Folder} has no checkpoint yet")
+                ? (store.LatestStep() is null ? throw new ArgumentException($"{store.Folder} has no checkpoint yet") : store.LoadNewestIntact(parseResult.InvocationConfiguration.Error.WriteLine).State.Step)
                 : long.TryParse(which.StartsWith("iter_", StringComparison.Ordinal) ? which[5..] : which, out var s) && store.Steps().Contains(s)
                     ? s
                     : throw new ArgumentException($"checkpoint '{which}' is not in {store.Folder}; it has {string.Join(", ", store.Steps().Select(CheckpointStore.NameOf))}");

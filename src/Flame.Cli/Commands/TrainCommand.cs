@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Flame.ModelGraphs.Config;
 using Flame.Training.Loop;
 using Flame.Training.Losses;
@@ -50,10 +51,22 @@ public static class TrainCommand
         {
             var output = parseResult.InvocationConfiguration.Output;
             Trainer trainer;
+            RunLock runLock;
             if (parseResult.GetValue(resume) is { } resumed)
             {
                 static T? Given<T>(ParseResult result, Option<T> option) where T : notnull => result.GetResult(option) is { Implicit: false } ? result.GetValue(option) : default;
-                trainer = Trainer.Resume(resumed, parseResult.GetValue(steps), Given(parseResult, device) is null ? null : DeviceOption.Device(parseResult, device).ToString(), Given(parseResult, shards) is > 0 and var s ? s : null);
+                runLock = RunLock.Acquire(resumed, "train --resume");
+                try
+                {
+                    trainer = Trainer.Resume(resumed, parseResult.GetValue(steps), Given(parseResult, device) is null ? null : DeviceOption.Device(parseResult, device).ToString(), Given(parseResult, shards) is > 0 and var s ? s : null,
+                        parseResult.InvocationConfiguration.Error.WriteLine);
+                }
+                catch
+                {
+                    runLock.Dispose();
+                    throw;
+                }
+
                 output.WriteLine($"resuming {resumed} at step {trainer.Step} of {trainer.Options.Steps}");
             }
             else
@@ -89,32 +102,58 @@ public static class TrainCommand
                     Precision = parseResult.GetValue(precision)!,
                 };
                 var folder = parseResult.GetValue(run) ?? Path.Combine("artifacts", "runs", model.Name);
-                trainer = Trainer.Create(folder, model, options, parseResult.GetValue(tokenizer));
+                var fresh = !Directory.Exists(folder) || !Directory.EnumerateFileSystemEntries(folder).Any();
+                runLock = RunLock.Acquire(folder, "train");
+                try
+                {
+                    trainer = Trainer.Create(folder, model, options, parseResult.GetValue(tokenizer));
+                }
+                catch
+                {
+                    // A new run that fails before its first step leaves no half-made run directory behind.
+                    runLock.Dispose();
+                    if (fresh)
+                    {
+                        Directory.Delete(folder, recursive: true);
+                    }
+
+                    throw;
+                }
+
                 output.WriteLine($"training {model.Name} ({ParameterCount.Of(model).Total / 1e6:F1}M parameters, {ParameterCount.Of(model).Active / 1e6:F1}M active) in {folder}");
             }
 
+            using (runLock)
             using (trainer)
             {
+                // SIGINT (Ctrl+C) and SIGTERM (what SLURM, Kubernetes and timeout send first) both finish
+                // the current step, save a checkpoint and exit 130 / 143; a second signal ends the process.
                 using var cancellation = new CancellationTokenSource();
-                ConsoleCancelEventHandler stop = (_, e) =>
+                var signal = 0;
+                void Stop(PosixSignalContext context)
                 {
-                    e.Cancel = true;
+                    if (Interlocked.CompareExchange(ref signal, (int)context.Signal, 0) != 0)
+                    {
+                        return;   // the second signal: default handling ends the process
+                    }
+
+                    context.Cancel = true;
                     cancellation.Cancel();
-                    Console.Error.WriteLine("stopping after this step (a checkpoint is saved); press Ctrl+C again to abort");
-                };
-                Console.CancelKeyPress += stop;
-                try
-                {
-                    var printer = new TrainingProgressPrinter(output, parseResult.GetValue(logEvery));
-                    var last = trainer.Train(printer, cancellation: cancellation.Token);
-                    output.WriteLine(last is null
-                        ? $"nothing to do: {trainer.Run} is at step {trainer.Step} of {trainer.Options.Steps}"
-                        : $"done: step {last.Step}, lm loss {last.LanguageModelLoss:F4}{(last.ValidationLoss is { } v ? $", validation loss {v:F4}" : "")}");
-                    output.WriteLine($"log: {RunFiles.TrainLog(trainer.Run)}; checkpoints: {Path.Combine(trainer.Run, "checkpoints")}");
+                    Console.Error.WriteLine($"{context.Signal}: stopping after this step (a checkpoint is saved); signal again to abort");
                 }
-                finally
+
+                using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+                using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+                var printer = new TrainingProgressPrinter(output, parseResult.GetValue(logEvery));
+                var last = trainer.Train(printer, cancellation: cancellation.Token);
+                output.WriteLine(last is null
+                    ? $"nothing to do: {trainer.Run} is at step {trainer.Step} of {trainer.Options.Steps}"
+                    : $"{(trainer.Step < trainer.Options.Steps ? "stopped" : "done")}: step {last.Step}, lm loss {last.LanguageModelLoss:F4}{(last.ValidationLoss is { } v ? $", validation loss {v:F4}" : "")}");
+                output.WriteLine($"log: {RunFiles.TrainLog(trainer.Run)}; checkpoints: {Path.Combine(trainer.Run, "checkpoints")}");
+                if (cancellation.IsCancellationRequested && trainer.Step < trainer.Options.Steps)
                 {
-                    Console.CancelKeyPress -= stop;
+                    output.WriteLine($"the run is unfinished (step {trainer.Step} of {trainer.Options.Steps}): continue with `flame train --resume {trainer.Run}`");
+                    return (PosixSignal)signal == PosixSignal.SIGTERM ? 143 : 130;
                 }
             }
 

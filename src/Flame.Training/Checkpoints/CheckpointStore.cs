@@ -95,6 +95,31 @@ public sealed class CheckpointStore(string runDirectory, int keepLast = 2)
             : throw new InvalidDataException($"{pointer}: expected a checkpoint name like iter_0000100, found '{name}'");
     }
 
+    /// <summary>
+    /// The newest checkpoint up to <paramref name="upTo"/> (default: the latest) whose files check
+    /// out; each corrupt one newer than it is reported through <paramref name="warn"/> and passed over.
+    /// </summary>
+    /// <exception cref="InvalidDataException">no checkpoint checks out (the newest one's error).</exception>
+    public LoadedCheckpoint LoadNewestIntact(Action<string> warn, long? upTo = null)
+    {
+        var limit = upTo ?? LatestStep() ?? throw new InvalidOperationException($"{Folder} has no checkpoint");
+        InvalidDataException? newest = null;
+        foreach (var step in Steps().Where(s => s <= limit).OrderDescending())
+        {
+            try
+            {
+                return Load(step);
+            }
+            catch (InvalidDataException e)
+            {
+                newest ??= e;
+                warn($"warning: {NameOf(step)} is damaged ({e.Message}); falling back to the checkpoint before it");
+            }
+        }
+
+        throw newest ?? new InvalidDataException($"{Folder} has no complete checkpoint up to step {limit}");
+    }
+
     /// <summary>Opens a checkpoint after checking its files against the hashes in its state.</summary>
     /// <exception cref="InvalidDataException">a file is missing, truncated or altered; the message names it.</exception>
     public LoadedCheckpoint Load(long step)

@@ -126,7 +126,8 @@ public sealed class Trainer : IDisposable
     /// continue on another <paramref name="device"/> or <paramref name="expertShards"/> count (both change
     /// only where the numbers are computed, not what they are).
     /// </summary>
-    public static Trainer Resume(string run, long? steps = null, string? device = null, int? expertShards = null)
+    /// <param name="warn">Told of each damaged checkpoint passed over for an earlier intact one (default: standard error).</param>
+    public static Trainer Resume(string run, long? steps = null, string? device = null, int? expertShards = null, Action<string>? warn = null)
     {
         var optionsPath = Path.Combine(run, RunFiles.Options);
         if (!File.Exists(optionsPath))
@@ -138,19 +139,24 @@ public sealed class Trainer : IDisposable
             ?? throw new InvalidDataException($"{optionsPath} is empty");
         var config = ModelConfigs.Load(Path.Combine(run, RunFiles.Config));
         var changed = options with { Steps = steps ?? options.Steps, Device = device ?? options.Device, ExpertShards = expertShards ?? options.ExpertShards };
-        if (changed != options)
-        {
-            options = changed.Validate();
-            AtomicFile.WriteAllText(optionsPath, JsonSerializer.Serialize(options, TrainingOptions.Json));
-        }
+        var rewrite = changed != options;
+        options = rewrite ? changed.Validate() : options;
 
         var store = new CheckpointStore(run, options.KeepLast);
-        var latest = store.LatestStep() ?? throw new InvalidOperationException($"{run} has no checkpoint to resume from");
+        _ = store.LatestStep() ?? throw new InvalidOperationException($"{run} has no checkpoint to resume from");
+        var checkpoint = store.LoadNewestIntact(warn ?? Console.Error.WriteLine);
         // The graphs follow from the config and options: rebuilt on every resume, so a run started
         // by an older build continues with this build's graphs (and their inputs), never a mix.
         WriteArtifacts(run, config, options);
 
-        return new Trainer(run, config, options, store.Load(latest));
+        // run.json changes only once the run has opened on its (new) device: a failed resume leaves it as it was.
+        var trainer = new Trainer(run, config, options, checkpoint);
+        if (rewrite)
+        {
+            AtomicFile.WriteAllText(optionsPath, JsonSerializer.Serialize(options, TrainingOptions.Json));
+        }
+
+        return trainer;
     }
 
     private static void WriteArtifacts(string run, ModelConfig config, TrainingOptions options)

@@ -127,6 +127,15 @@ public sealed record TrainingOptions
         if (MicroBatch <= 0) errors.Add($"micro_batch must be positive (got {MicroBatch})");
         if (Accumulation <= 0) errors.Add($"accumulation must be positive (got {Accumulation})");
         if (ValidBatches < 0) errors.Add($"valid_batches must not be negative (got {ValidBatches})");
+        if (!(double.IsFinite(LearningRate) && LearningRate > 0)) errors.Add($"lr must be a positive number (got {LearningRate})");
+        if (MinLearningRate is { } min && !(double.IsFinite(min) && min >= 0 && min <= LearningRate)) errors.Add($"min_lr must be a number from 0 to lr (got {min})");
+        if (!(WarmupFraction >= 0 && DecayFraction >= 0 && WarmupFraction + DecayFraction <= 1)) errors.Add($"warmup ({WarmupFraction}) and decay ({DecayFraction}) fractions must be at least 0 and sum to at most 1");
+        if (ValidEvery < 0) errors.Add($"valid_every must not be negative (got {ValidEvery})");
+        if (CheckpointEvery < 0) errors.Add($"checkpoint_every must not be negative (got {CheckpointEvery}; 0 saves only at milestones and the end)");
+        if (Milestones < 0) errors.Add($"milestones must not be negative (got {Milestones})");
+        if (Threads < 0) errors.Add($"threads must not be negative (got {Threads}; 0 = one per core)");
+        if (!(double.IsFinite(Losses.LoadBalancing) && Losses.LoadBalancing >= 0)) errors.Add($"aux_loss must be a number of at least 0 (got {Losses.LoadBalancing})");
+        if (!(double.IsFinite(Losses.ZLoss) && Losses.ZLoss >= 0)) errors.Add($"z_loss must be a number of at least 0 (got {Losses.ZLoss})");
         if (!Flame.Onnx.Transforms.Autocast.ComputeTypes.Contains(Precision)) errors.Add($"precision must be one of {string.Join(", ", Flame.Onnx.Transforms.Autocast.ComputeTypes)} (got \"{Precision}\")");
         if (Precision == "bf16" && Device.Trim().Equals("cpu", StringComparison.OrdinalIgnoreCase)) errors.Add("precision bf16 needs --device cuda: ONNX Runtime's CPU provider has no bfloat16 MatMul (use fp16 or fp32 on the CPU)");
         if (!(InitialLossScale >= 1)) errors.Add($"initial_loss_scale must be at least 1 (got {InitialLossScale})");

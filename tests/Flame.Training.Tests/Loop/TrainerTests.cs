@@ -173,7 +173,7 @@ public sealed class TrainerTests
     private static string DropTiming(string row) => string.Join(",", row.Split(',').Where((_, i) => i is not (8 or 9)));
 
     [TestMethod]
-    public void ACorruptCheckpointIsNamedWhenResuming()
+    public void ACorruptCheckpointIsNamedAndPassedOverWhenResuming()
     {
         var data = SyntheticCorpus.Write(Path.Combine(_folder, "data"));
         var run = Path.Combine(_folder, "run");
@@ -182,13 +182,28 @@ public sealed class TrainerTests
             trainer.Train();
         }
 
-        var weights = Path.Combine(run, "checkpoints", CheckpointStore.NameOf(2), CheckpointStore.WeightsFile);
-        using (var stream = File.OpenWrite(weights))
+        static void Truncate(string file)
         {
+            using var stream = File.OpenWrite(file);
             stream.SetLength(stream.Length / 2);
         }
 
-        var error = Assert.Throws<InvalidDataException>(() => Trainer.Resume(run));
+        var store = new CheckpointStore(run);
+        Truncate(Path.Combine(run, "checkpoints", CheckpointStore.NameOf(2), CheckpointStore.WeightsFile));
+        var warnings = new List<string>();
+        using (var resumed = Trainer.Resume(run, warn: warnings.Add))
+        {
+            Assert.AreEqual(store.Steps().Where(s => s < 2).Max(), resumed.Step, "the newest intact checkpoint");
+        }
+
+        StringAssert.Contains(warnings.Single(), CheckpointStore.WeightsFile);
+
+        foreach (var step in store.Steps().Where(s => s < 2))
+        {
+            Truncate(Path.Combine(run, "checkpoints", CheckpointStore.NameOf(step), CheckpointStore.WeightsFile));
+        }
+
+        var error = Assert.Throws<InvalidDataException>(() => Trainer.Resume(run, warn: _ => { }));
         StringAssert.Contains(error.Message, CheckpointStore.WeightsFile);
     }
 
