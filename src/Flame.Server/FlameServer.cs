@@ -28,6 +28,12 @@ public sealed record ServerOptions
     public int MaxNewTokens { get; init; } = 256;
 
     public long MaxBodyBytes { get; init; } = 1 << 20;
+
+    /// <summary>Host names requests may name besides localhost, 127.0.0.1 and [::1] (the machine's name when bound beyond loopback).</summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+
+    /// <summary>Whether <see cref="Host"/> is a loopback address, reachable from this machine only.</summary>
+    public bool IsLoopback => Host is "127.0.0.1" or "localhost" or "::1" or "[::1]" || (System.Net.IPAddress.TryParse(Host, out var address) && System.Net.IPAddress.IsLoopback(address));
 }
 
 /// <summary>
@@ -74,6 +80,13 @@ public static class FlameServer
 
         app.Use(async (context, next) =>
         {
+            if (RequestGuard.Refusal(context.Request, options.AllowedHosts) is { } refusal)
+            {
+                context.Response.StatusCode = refusal.Status;
+                await context.Response.WriteAsJsonAsync(new ErrorResponse(new ErrorBody(refusal.Message, refusal.Status)), Json);
+                return;
+            }
+
             try
             {
                 await next(context);

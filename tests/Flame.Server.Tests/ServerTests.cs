@@ -53,6 +53,41 @@ public sealed class ServerTests
     }
 
     [TestMethod]
+    public async Task OnlyJsonPostsToAnAllowedHostAreServedAndNoCorsHeaderIsSent()
+    {
+        // What a web page can send without a CORS preflight: text/plain, or no type at all.
+        using (var plain = await _http.PostAsync("/v1/route", new StringContent("""{"text": "The whale"}""", Encoding.UTF8, "text/plain")))
+        {
+            Assert.AreEqual(HttpStatusCode.UnsupportedMediaType, plain.StatusCode);
+            StringAssert.Contains(await plain.Content.ReadAsStringAsync(), "application/json");
+        }
+
+        using (var untyped = new HttpRequestMessage(HttpMethod.Post, "/v1/route") { Content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"text": "x"}""")) })
+        using (var response = await _http.SendAsync(untyped))
+        {
+            Assert.AreEqual(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        }
+
+        // DNS rebinding: the page's own name arrives in the Host header.
+        using (var rebound = new HttpRequestMessage(HttpMethod.Get, "/v1/model"))
+        {
+            rebound.Headers.Host = "evil.example";
+            using var response = await _http.SendAsync(rebound);
+            Assert.AreEqual(HttpStatusCode.Forbidden, response.StatusCode);
+            StringAssert.Contains(await response.Content.ReadAsStringAsync(), "--allowed-host");
+        }
+
+        using (var local = new HttpRequestMessage(HttpMethod.Get, "/v1/model"))
+        {
+            local.Headers.Host = $"localhost:{new Uri(_app.Urls.First()).Port}";
+            local.Headers.Add("Origin", "http://evil.example");
+            using var response = await _http.SendAsync(local);
+            Assert.AreEqual(HttpStatusCode.OK, response.StatusCode);
+            Assert.IsFalse(response.Headers.Contains("Access-Control-Allow-Origin"), "no CORS: other origins cannot read the answers");
+        }
+    }
+
+    [TestMethod]
     public async Task RouteGivesTopKExpertsPerTokenAndLayer()
     {
         var (status, body) = await Post("/v1/route", """{"text": "The whale swam"}""");

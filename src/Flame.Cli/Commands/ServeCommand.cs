@@ -16,9 +16,14 @@ public static class ServeCommand
         var concurrent = new Option<int>("--max-concurrent") { Description = "Requests computed at once.", DefaultValueFactory = _ => defaults.MaxConcurrent };
         var queued = new Option<int>("--max-queued") { Description = "Requests waiting beyond those (more get 503).", DefaultValueFactory = _ => defaults.MaxQueued };
         var device = DeviceOption.Create();
+        var allowed = new Option<string[]>("--allowed-host")
+        {
+            Description = "A host name requests may use besides localhost, 127.0.0.1 and [::1] (e.g. this machine's name with --host 0.0.0.0); repeat for several.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command("serve", "Serve an exported model: POST /v1/completions, /v1/route, /v1/loglikelihood with expert interventions, GET /v1/experts/{layer}/{expert}, a probe page at /, /openapi.json.")
         {
-            model, host, port, traces, concurrent, queued, device,
+            model, host, port, traces, concurrent, queued, device, allowed,
         };
         command.SetAction(parseResult =>
         {
@@ -28,7 +33,15 @@ public static class ServeCommand
             {
                 Host = parseResult.GetValue(host)!, Port = parseResult.GetValue(port), Traces = parseResult.GetValue(traces)?.FullName,
                 MaxConcurrent = parseResult.GetValue(concurrent), MaxQueued = parseResult.GetValue(queued),
+                AllowedHosts = parseResult.GetValue(allowed) ?? [],
             };
+            if (!options.IsLoopback)
+            {
+                parseResult.InvocationConfiguration.Error.WriteLine(
+                    $"warning: --host {options.Host} exposes the server beyond this machine, with no authentication; requests must name an allowed host "
+                    + $"({(options.AllowedHosts.Count == 0 ? "only loopback names so far: add --allowed-host NAME" : string.Join(", ", options.AllowedHosts))})");
+            }
+
             FlameServer.Run(served, options, urls =>
                 o.WriteLine($"serving {served.Config.Name} from {served.Folder} at {string.Join(", ", urls)} (probe page at /, API at /openapi.json); Ctrl+C stops"));
             return 0;
