@@ -29,6 +29,18 @@ public sealed record ServerOptions
 
     public long MaxBodyBytes { get; init; } = 1 << 20;
 
+    /// <summary>Pairs one /v1/loglikelihood request may hold (413 beyond).</summary>
+    public int MaxPairs { get; init; } = 1024;
+
+    /// <summary>Tokens one /v1/loglikelihood request may ask to score, over all its pairs (413 beyond).</summary>
+    public long MaxRequestTokens { get; init; } = 262_144;
+
+    /// <summary>
+    /// Pairs scored per turn of a long /v1/loglikelihood request: it gives the compute slot back
+    /// between turns, so a small request that arrives meanwhile waits for one turn, not the whole.
+    /// </summary>
+    public int PairsPerTurn { get; init; } = 8;
+
     /// <summary>Host names requests may name besides localhost, 127.0.0.1 and [::1] (the machine's name when bound beyond loopback).</summary>
     public IReadOnlyList<string> AllowedHosts { get; init; } = [];
 
@@ -122,9 +134,16 @@ public static class FlameServer
 
         app.MapPost("/v1/loglikelihood", async context =>
         {
-            var request = await Read<LoglikelihoodRequest>(context);
-            var response = await gate.Run(() => engine.Loglikelihood(request), context.RequestAborted);
-            await context.Response.WriteAsJsonAsync(response, Json);
+            var prepared = engine.Prepare(await Read<LoglikelihoodRequest>(context));
+            var results = new List<LoglikelihoodResult>(prepared.Pairs.Count);
+            for (var first = 0; first < prepared.Pairs.Count; first += options.PairsPerTurn)
+            {
+                // One turn at a time: waiting requests (FIFO in the gate) run between turns; a client that left stops the work.
+                var turn = first;
+                results.AddRange(await gate.Run(() => engine.Loglikelihood(prepared, turn, options.PairsPerTurn, context.RequestAborted), context.RequestAborted));
+            }
+
+            await context.Response.WriteAsJsonAsync(new LoglikelihoodResponse([.. results]), Json);
         });
 
         app.MapPost("/v1/completions", async context =>

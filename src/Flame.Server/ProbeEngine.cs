@@ -35,15 +35,25 @@ public sealed class ProbeEngine(ServedModel model, ServerOptions options)
                 result.Routing[l].Weights.AsSpan(t * k, k).ToArray()))]))], model.Config.Experts, k);
     }
 
-    public LoglikelihoodResponse Loglikelihood(LoglikelihoodRequest request)
+    /// <summary>A log-likelihood request checked and encoded against the per-request limits, ready to score in chunks.</summary>
+    public sealed record PreparedLoglikelihood(IReadOnlyList<(int[] Input, int[] Continuation)> Pairs, ExpertInterventions Interventions);
+
+    /// <summary>Checks a log-likelihood request (pairs, tokens, limits) before it is queued: its errors are 400 / 413 at once.</summary>
+    public PreparedLoglikelihood Prepare(LoglikelihoodRequest request)
     {
         if (request.Requests is not { Length: > 0 })
         {
             throw new RequestException("requests: give at least one {context, continuation}");
         }
 
+        if (request.Requests.Length > options.MaxPairs)
+        {
+            throw new RequestException($"requests: {request.Requests.Length} pairs exceed this server's limit of {options.MaxPairs} per request (flame serve --max-pairs); send them in several requests", 413);
+        }
+
         var interventions = Interventions(request.Interventions);
-        var results = new List<LoglikelihoodResult>();
+        var pairs = new List<(int[], int[])>(request.Requests.Length);
+        long tokens = 0;
         for (var i = 0; i < request.Requests.Length; i++)
         {
             var pair = request.Requests[i];
@@ -57,8 +67,26 @@ public sealed class ProbeEngine(ServedModel model, ServerOptions options)
             // Cut the context from the left, as lm-evaluation-harness does; an empty one starts at end-of-document.
             int[] all = [.. context.Length == 0 && model.Tokenizer.EndOfDocumentId is { } eod ? [eod] : context, .. continuation];
             all = all[Math.Max(0, all.Length - MaxLength - 1)..];
-            var input = all[..^1];
-            var result = model.Forward(input, interventions);
+            tokens += all.Length - 1;
+            if (tokens > options.MaxRequestTokens)
+            {
+                throw new RequestException($"requests: more than {options.MaxRequestTokens} tokens to score in one request (flame serve --max-request-tokens); send them in several requests", 413);
+            }
+
+            pairs.Add((all[..^1], continuation));
+        }
+
+        return new PreparedLoglikelihood(pairs, interventions);
+    }
+
+    /// <summary>Scores pairs [<paramref name="first"/>, first + count) of a prepared request; stops between pairs once <paramref name="cancellation"/> fires (the client went away).</summary>
+    public IReadOnlyList<LoglikelihoodResult> Loglikelihood(PreparedLoglikelihood prepared, int first, int count, CancellationToken cancellation = default)
+    {
+        var results = new List<LoglikelihoodResult>(count);
+        foreach (var (input, continuation) in prepared.Pairs.Skip(first).Take(count))
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var result = model.Forward(input, prepared.Interventions);
             double logprob = 0;
             var greedy = true;
             var v = result.Vocabulary;
@@ -80,7 +108,14 @@ public sealed class ProbeEngine(ServedModel model, ServerOptions options)
             results.Add(new LoglikelihoodResult(logprob, greedy, continuation.Length));
         }
 
-        return new LoglikelihoodResponse([.. results]);
+        return results;
+    }
+
+    /// <summary>The whole request at once (tests and direct callers).</summary>
+    public LoglikelihoodResponse Loglikelihood(LoglikelihoodRequest request)
+    {
+        var prepared = Prepare(request);
+        return new LoglikelihoodResponse([.. Loglikelihood(prepared, 0, prepared.Pairs.Count)]);
     }
 
     /// <summary>A completion request checked and encoded, ready to generate from.</summary>

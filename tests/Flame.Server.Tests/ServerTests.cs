@@ -88,6 +88,25 @@ public sealed class ServerTests
     }
 
     [TestMethod]
+    public async Task OneRequestsWorkIsBoundedAndASmallOneIsNotStuckBehindALargeOne()
+    {
+        static string Pairs(int n) => "{\"requests\": [" + string.Join(", ", Enumerable.Range(0, n).Select(i => $"{{\"context\": \"The whale {i % 7} swam under\", \"continuation\": \" ship {i % 5}\"}}")) + "]}";
+        var (status, body) = await Post("/v1/loglikelihood", Pairs(new ServerOptions().MaxPairs + 1));
+        Assert.AreEqual(HttpStatusCode.RequestEntityTooLarge, status);
+        StringAssert.Contains(body.ToString(), "--max-pairs");
+
+        // A maximal request, then a small one while it runs: the small one is served between the large one's turns.
+        var large = Post("/v1/loglikelihood", Pairs(1000));
+        await Task.Delay(200);
+        var (smallStatus, _) = await Post("/v1/route", """{"text": "The whale swam"}""");
+        Assert.AreEqual(HttpStatusCode.OK, smallStatus);
+        Assert.IsFalse(large.IsCompleted, "the small request finished while the large one was still being scored");
+        var (largeStatus, largeBody) = await large;
+        Assert.AreEqual(HttpStatusCode.OK, largeStatus, largeBody.ToString());
+        Assert.AreEqual(1000, largeBody.GetProperty("results").GetArrayLength());
+    }
+
+    [TestMethod]
     public async Task RouteGivesTopKExpertsPerTokenAndLayer()
     {
         var (status, body) = await Post("/v1/route", """{"text": "The whale swam"}""");

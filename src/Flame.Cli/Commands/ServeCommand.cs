@@ -16,6 +16,8 @@ public static class ServeCommand
         var concurrent = new Option<int>("--max-concurrent") { Description = "Requests computed at once.", DefaultValueFactory = _ => defaults.MaxConcurrent };
         var queued = new Option<int>("--max-queued") { Description = "Requests waiting beyond those (more get 503).", DefaultValueFactory = _ => defaults.MaxQueued };
         var device = DeviceOption.Create();
+        var maxPairs = new Option<int>("--max-pairs") { Description = "Pairs one /v1/loglikelihood request may hold (413 beyond).", DefaultValueFactory = _ => defaults.MaxPairs };
+        var maxTokens = new Option<long>("--max-request-tokens") { Description = "Tokens one /v1/loglikelihood request may ask to score (413 beyond).", DefaultValueFactory = _ => defaults.MaxRequestTokens };
         var allowed = new Option<string[]>("--allowed-host")
         {
             Description = "A host name requests may use besides localhost, 127.0.0.1 and [::1] (e.g. this machine's name with --host 0.0.0.0); repeat for several.",
@@ -23,7 +25,7 @@ public static class ServeCommand
         };
         var command = new Command("serve", "Serve an exported model: POST /v1/completions, /v1/route, /v1/loglikelihood with expert interventions, GET /v1/experts/{layer}/{expert}, a probe page at /, /openapi.json.")
         {
-            model, host, port, traces, concurrent, queued, device, allowed,
+            model, host, port, traces, concurrent, queued, device, allowed, maxPairs, maxTokens,
         };
         command.SetAction(parseResult =>
         {
@@ -34,6 +36,7 @@ public static class ServeCommand
                 Host = parseResult.GetValue(host)!, Port = parseResult.GetValue(port), Traces = parseResult.GetValue(traces)?.FullName,
                 MaxConcurrent = parseResult.GetValue(concurrent), MaxQueued = parseResult.GetValue(queued),
                 AllowedHosts = parseResult.GetValue(allowed) ?? [],
+                MaxPairs = parseResult.GetValue(maxPairs), MaxRequestTokens = parseResult.GetValue(maxTokens),
             };
             if (!options.IsLoopback)
             {
