@@ -38,7 +38,13 @@ public static class CheckpointExporter
             throw new IOException($"{target} already holds an export; add --force to replace it");
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var parent = Directory.CreateDirectory(Path.GetDirectoryName(target)!).FullName;
+        // What a killed export left (its staging, or the old export it was replacing) is garbage.
+        foreach (var leftover in Directory.GetDirectories(parent, Path.GetFileName(target) + ".partial-*").Concat(Directory.GetDirectories(parent, Path.GetFileName(target) + ".old-*")))
+        {
+            Directory.Delete(leftover, recursive: true);
+        }
+
         var staging = $"{target}.partial-{Guid.NewGuid():N}";
         try
         {
