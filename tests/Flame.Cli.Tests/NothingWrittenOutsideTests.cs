@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Flame.Data.Indexed;
 
 namespace Flame.Cli.Tests;
 
@@ -25,17 +24,7 @@ public sealed class NothingWrittenOutsideTests
         var home = Directory.CreateDirectory(Path.Combine(_folder, "home")).FullName;
         var temp = Directory.CreateDirectory(Path.Combine(_folder, "tmp")).FullName;
         var work = Directory.CreateDirectory(Path.Combine(_folder, "work")).FullName;
-        var data = Path.Combine(work, "data");
-        var random = new Random(4);
-        using (var writer = new IndexedDatasetWriter(data, 512))
-        {
-            for (var d = 0; d < 20; d++)
-            {
-                writer.Add(Enumerable.Range(0, 200).Select(_ => random.Next(512)).ToArray());
-            }
-
-            writer.Complete();
-        }
+        var data = SmallDataset.Write(work, documents: 20);
 
         var before = Snapshot(work);
         var run = Path.Combine(work, "run");

@@ -1,4 +1,3 @@
-using Flame.Data.Indexed;
 using Flame.Training.Checkpoints;
 
 namespace Flame.Cli.Tests;
@@ -15,19 +14,7 @@ public sealed class TrainCommandTests
     [TestCleanup]
     public void Cleanup() => Directory.Delete(_folder, recursive: true);
 
-    private string Dataset()
-    {
-        var prefix = Path.Combine(_folder, "data");
-        var random = new Random(4);
-        using var writer = new IndexedDatasetWriter(prefix, 512);
-        for (var d = 0; d < 30; d++)
-        {
-            writer.Add(Enumerable.Range(0, 200).Select(_ => random.Next(512)).ToArray());
-        }
-
-        writer.Complete();
-        return prefix;
-    }
+    private string Dataset() => SmallDataset.Write(_folder);
 
     [TestMethod]
     public void TrainsResumesAndExtendsARun()
