@@ -19,7 +19,7 @@ public sealed class NothingWrittenOutsideTests
     public void Cleanup() => Directory.Delete(_folder, recursive: true);
 
     [TestMethod]
-    public void TrainingAndTracingWriteOnlyTheirRun()
+    public void TrainingTracingAndAnalysisWriteOnlyTheirRun()
     {
         var home = Directory.CreateDirectory(Path.Combine(_folder, "home")).FullName;
         var temp = Directory.CreateDirectory(Path.Combine(_folder, "tmp")).FullName;
@@ -30,6 +30,7 @@ public sealed class NothingWrittenOutsideTests
         var run = Path.Combine(work, "run");
         Flame(home, temp, work, "train", "--config", "tiny-moe", "--data", data, "--run", run, "--steps", "2", "--seq", "32", "--micro-batch", "2", "--valid-every", "2");
         Flame(home, temp, work, "trace", "--run", run, "--dataset", data, "--tokens", "256", "--seq-len", "32", "--out", Path.Combine(run, "traces"));
+        Flame(home, temp, work, "analyze", "--traces", Path.Combine(run, "traces"), "--experts", "8", "--vocab-size", "512", "--out", Path.Combine(run, "analysis"));   // DuckDB
 
         Assert.AreEqual("", string.Join(", ", Snapshot(home)), "nothing in HOME");
         Assert.AreEqual("", string.Join(", ", Snapshot(temp)), "nothing in TMPDIR");
