@@ -1,37 +1,26 @@
+using Flame.Onnx.IO;
 using ParquetSharp;
 
 namespace Flame.Analysis.Traces;
 
-/// <summary>The held-out tokens' ids in the released layout (<c>token_id</c> int32, one row per token), written beside the target and renamed.</summary>
+/// <summary>The held-out tokens' ids in the released layout (<c>token_id</c> int32, one row per token), written atomically.</summary>
 internal static class SamplesFileWriter
 {
-    public static void Write(string path, ReadOnlySpan<int> tokenIds)
+    public static void Write(string path, int[] ids) => AtomicFile.Write(path, stream =>
     {
-        var partial = path + ".partial";
-        try
+        using var file = new ParquetFileWriter(stream, [new Column<int>("token_id")], LogicalTypeFactory.Default, Compression.Snappy, null, leaveOpen: true);
+        // One row group per LayerFileWriter.RowGroupRows tokens, as the layer files; an empty sample set is one empty group.
+        var start = 0;
+        do
         {
-            using (var file = new ParquetFileWriter(partial, [new Column<int>("token_id")], Compression.Snappy))
-            {
-                for (var start = 0; start < tokenIds.Length || start == 0; start += LayerFileWriter.RowGroupRows)
-                {
-                    var rows = Math.Min(LayerFileWriter.RowGroupRows, tokenIds.Length - start);
-                    using var group = file.AppendRowGroup();
-                    using var column = group.NextColumn().LogicalWriter<int>();
-                    column.WriteBatch(tokenIds.Slice(start, rows));
-                    if (tokenIds.Length == 0)
-                    {
-                        break;
-                    }
-                }
-
-                file.Close();
-            }
-
-            File.Move(partial, path, overwrite: true);
+            var rows = Math.Min(LayerFileWriter.RowGroupRows, ids.Length - start);
+            using var group = file.AppendRowGroup();
+            using var column = group.NextColumn().LogicalWriter<int>();
+            column.WriteBatch(ids.AsSpan(start, rows));
+            start += rows;
         }
-        finally
-        {
-            File.Delete(partial);
-        }
-    }
+        while (start < ids.Length);
+
+        file.Close();
+    });
 }

@@ -12,7 +12,7 @@ public sealed class TraceWriter(string tracesFolder)
     public string Folder { get; } = Directory.CreateDirectory(tracesFolder).FullName;
 
     /// <summary>Writes the held-out tokens' ids (samples/samples.parquet).</summary>
-    public void WriteSamples(ReadOnlySpan<int> tokenIds)
+    public void WriteSamples(int[] tokenIds)
     {
         Directory.CreateDirectory(TraceLayout.SamplesFolder(Folder));
         SamplesFileWriter.Write(Path.Combine(TraceLayout.SamplesFolder(Folder), "samples.parquet"), tokenIds);
