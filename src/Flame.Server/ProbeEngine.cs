@@ -111,13 +111,6 @@ public sealed class ProbeEngine(ServedModel model, ServerOptions options)
         return results;
     }
 
-    /// <summary>The whole request at once (tests and direct callers).</summary>
-    public LoglikelihoodResponse Loglikelihood(LoglikelihoodRequest request)
-    {
-        var prepared = Prepare(request);
-        return new LoglikelihoodResponse([.. Loglikelihood(prepared, 0, prepared.Pairs.Count)]);
-    }
-
     /// <summary>A completion request checked and encoded, ready to generate from.</summary>
     public sealed record PreparedCompletion(CompletionRequest Request, int[] Prompt, ExpertInterventions Interventions);
 

@@ -27,14 +27,15 @@ public static class ExportCommand
             using var runLock = Flame.Training.Loop.RunLock.Acquire(folder, "export");
             var store = new CheckpointStore(folder);
             var which = parseResult.GetValue(checkpoint)!;
-            var step = which == "latest"
-                ? (store.LatestStep() is null ? throw new ArgumentException($"{store.Folder} has no checkpoint yet") : store.LoadNewestIntact(parseResult.InvocationConfiguration.Error.WriteLine).State.Step)
-                : long.TryParse(which.StartsWith("iter_", StringComparison.Ordinal) ? which[5..] : which, out var s) && store.Steps().Contains(s)
+            // Loaded (and its files hash-checked) once: "latest" is the newest intact checkpoint.
+            var loaded = which == "latest"
+                ? (store.LatestStep() is null ? throw new ArgumentException($"{store.Folder} has no checkpoint yet") : store.LoadNewestIntact(parseResult.InvocationConfiguration.Error.WriteLine))
+                : store.Load(long.TryParse(which.StartsWith("iter_", StringComparison.Ordinal) ? which[5..] : which, out var s) && store.Steps().Contains(s)
                     ? s
-                    : throw new ArgumentException($"checkpoint '{which}' is not in {store.Folder}; it has {string.Join(", ", store.Steps().Select(CheckpointStore.NameOf))}");
-            var target = parseResult.GetValue(output)?.FullName ?? Path.Combine(folder, "export", CheckpointStore.NameOf(step));
+                    : throw new ArgumentException($"checkpoint '{which}' is not in {store.Folder}; it has {string.Join(", ", store.Steps().Select(CheckpointStore.NameOf))}"));
+            var target = parseResult.GetValue(output)?.FullName ?? Path.Combine(folder, "export", CheckpointStore.NameOf(loaded.State.Step));
             var tokenizer = Path.Combine(folder, "tokenizer.json");
-            var result = CheckpointExporter.Export(store.Load(step), target, File.Exists(tokenizer) ? tokenizer : null, new ForwardOptions(Opset: parseResult.GetValue(opset)), parseResult.GetValue(fp16), parseResult.GetValue(force));
+            var result = CheckpointExporter.Export(loaded, target, File.Exists(tokenizer) ? tokenizer : null, new ForwardOptions(Opset: parseResult.GetValue(opset)), parseResult.GetValue(fp16), parseResult.GetValue(force));
             parseResult.InvocationConfiguration.Output.WriteLine($"wrote {result.Model}, {result.DecoderWithPast}, {result.SafeTensors}, {result.Config}{(result.Tokenizer is null ? " (no tokenizer.json in the run)" : ", " + result.Tokenizer)} and their SHA-256 in {Flame.Onnx.IO.FileManifest.FileName}");
             return 0;
         });
