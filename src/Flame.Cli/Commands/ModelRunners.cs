@@ -1,6 +1,7 @@
 using Flame.Onnx.Models;
 using Flame.Onnx.Transforms;
 using Flame.Runtime;
+using Flame.Training.Artifacts;
 using Flame.Training.Checkpoints;
 using Flame.Training.Parallel;
 using Google.Protobuf;
@@ -15,19 +16,19 @@ internal static class ModelRunners
     {
         // A model from `flame export` is checked against its folder's manifest (files of other origin have none).
         Flame.Onnx.IO.FileManifest.Verify(Path.GetDirectoryName(Path.GetFullPath(path))!, [Path.GetFileName(path)]);
-        return new ModelSession(InPrecision(FunctionInliner.Inline(OnnxModelFile.Load(path)), precision).ToByteArray(), settings);
+        return new ModelSession(TrainingModel.WithPrecision(FunctionInliner.Inline(OnnxModelFile.Load(path)), precision).ToByteArray(), settings);
     };
 
     public static Func<IModelRunner> FromCheckpoint(CheckpointStore store, long step, SessionSettings settings, int shards, string[]? shardDevices = null, string precision = "fp32") => shards > 1
         ? () => ExpertParallelForward.Open(store.Load(step), shards, settings, shardDevices?.Select(ExecutionDevice.Parse).ToList())
-        : () => new ModelSession(InPrecision(FunctionInliner.Inline(CheckpointForward.Build(store.Load(step))), precision).ToByteArray(), settings);
+        : () => new ModelSession(TrainingModel.WithPrecision(FunctionInliner.Inline(CheckpointForward.Build(store.Load(step))), precision).ToByteArray(), settings);
 
     /// <summary>Refuses what cannot run: bf16 on the CPU (ORT's CPU provider has no bfloat16 MatMul), reduced precision with expert shards.</summary>
     public static void CheckPrecision(string precision, ExecutionDevice device, int shards)
     {
-        if (precision == "bf16" && !device.IsCuda)
+        if (TrainingModel.UnsupportedPrecision(precision, device.IsCuda) is { } unsupported)
         {
-            throw new ArgumentException("--precision bf16 needs --device cuda: ONNX Runtime's CPU provider has no bfloat16 MatMul (use fp16 or fp32 on the CPU)");
+            throw new ArgumentException("--" + unsupported);
         }
 
         if (precision != "fp32" && shards > 1)
@@ -35,8 +36,6 @@ internal static class ModelRunners
             throw new ArgumentException("--precision fp16/bf16 scores whole graphs; with --expert-shards leave it at fp32");
         }
     }
-
-    private static Flame.Onnx.Proto.ModelProto InPrecision(Flame.Onnx.Proto.ModelProto forward, string precision) => Flame.Training.Artifacts.TrainingModel.WithPrecision(forward, precision);
 
     /// <summary>Model files are one graph each: sharding needs the config and weights of a run's checkpoints.</summary>
     public static void CheckShardable(int shards, int modelFiles)

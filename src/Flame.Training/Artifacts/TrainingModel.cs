@@ -26,6 +26,11 @@ public static class TrainingModel
         ? forward
         : Autocast.Apply(FunctionInliner.Inline(forward), Autocast.Parse(precision), value => value.EndsWith("router.weight", StringComparison.Ordinal));
 
+    /// <summary>Why <paramref name="precision"/> cannot run on the device, or null: ORT's CPU provider has no bfloat16 MatMul.</summary>
+    public static string? UnsupportedPrecision(string precision, bool cuda) => precision == "bf16" && !cuda
+        ? "precision bf16 needs --device cuda: ONNX Runtime's CPU provider has no bfloat16 MatMul (use fp16 or fp32 on the CPU)"
+        : null;
+
     public static string Accumulated(string parameter) => GradientAccumulation.Accumulated(parameter);
 
     /// <param name="precision">"fp32", or "fp16"/"bf16" for matrix multiplies in that type (<see cref="Autocast"/>; the router stays fp32).</param>

@@ -137,7 +137,7 @@ public sealed record TrainingOptions
         if (!(double.IsFinite(Losses.LoadBalancing) && Losses.LoadBalancing >= 0)) errors.Add($"aux_loss must be a number of at least 0 (got {Losses.LoadBalancing})");
         if (!(double.IsFinite(Losses.ZLoss) && Losses.ZLoss >= 0)) errors.Add($"z_loss must be a number of at least 0 (got {Losses.ZLoss})");
         if (!Flame.Onnx.Transforms.Autocast.ComputeTypes.Contains(Precision)) errors.Add($"precision must be one of {string.Join(", ", Flame.Onnx.Transforms.Autocast.ComputeTypes)} (got \"{Precision}\")");
-        if (Precision == "bf16" && Device.Trim().Equals("cpu", StringComparison.OrdinalIgnoreCase)) errors.Add("precision bf16 needs --device cuda: ONNX Runtime's CPU provider has no bfloat16 MatMul (use fp16 or fp32 on the CPU)");
+        if (Artifacts.TrainingModel.UnsupportedPrecision(Precision, cuda: !Device.Trim().Equals("cpu", StringComparison.OrdinalIgnoreCase)) is { } unsupported) errors.Add(unsupported);
         if (!(InitialLossScale >= 1)) errors.Add($"initial_loss_scale must be at least 1 (got {InitialLossScale})");
         if (ExpertShards < 1) errors.Add($"expert_shards must be at least 1 (got {ExpertShards})");
         if (ExpertDevices is { } devices && (devices.Count != ExpertShards || ExpertShards < 2)) errors.Add($"expert_devices must name one device per expert shard ({ExpertShards} shards, {devices.Count} devices; at least 2)");
