@@ -79,19 +79,12 @@ public static class EvalCommand
                     continue;
                 }
 
-                IModelRunner model;
-                try
+                using var model = OpenOrWarn(open, name, runFolder is not null, parseResult.InvocationConfiguration.Error);
+                if (model is null)
                 {
-                    model = open();
-                }
-                catch (InvalidDataException e) when (runFolder is not null)
-                {
-                    // A damaged checkpoint is named and passed over; the others are still evaluated.
-                    parseResult.InvocationConfiguration.Error.WriteLine($"warning: {name} is damaged and was not evaluated: {e.Message}");
                     continue;
                 }
 
-                using var modelScope = model;
                 var scorer = new OrtLogLikelihoodScorer(model, bpe, parseResult.GetValue(maxLength));
                 if (validationPending)
                 {
@@ -129,6 +122,20 @@ public static class EvalCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Opens a model; with a run, a damaged model is named and passed over (null) so the others are still evaluated.</summary>
+    private static IModelRunner? OpenOrWarn(Func<IModelRunner> open, string name, bool passOverDamaged, TextWriter error)
+    {
+        try
+        {
+            return open();
+        }
+        catch (InvalidDataException e) when (passOverDamaged)
+        {
+            error.WriteLine($"warning: {name} is damaged and was not evaluated: {e.Message}");
+            return null;
+        }
     }
 
     /// <summary>What to evaluate, in order: model files (steps 0, 1, ...), then a run's checkpoints (their steps).</summary>

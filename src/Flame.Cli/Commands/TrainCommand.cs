@@ -55,17 +55,10 @@ public static class TrainCommand
             if (parseResult.GetValue(resume) is { } resumed)
             {
                 static T? Given<T>(ParseResult result, Option<T> option) where T : notnull => result.GetResult(option) is { Implicit: false } ? result.GetValue(option) : default;
-                runLock = RunLock.Acquire(resumed, "train --resume");
-                try
-                {
-                    trainer = Trainer.Resume(resumed, parseResult.GetValue(steps), Given(parseResult, device) is null ? null : DeviceOption.Device(parseResult, device).ToString(), Given(parseResult, shards) is > 0 and var s ? s : null,
-                        parseResult.InvocationConfiguration.Error.WriteLine);
-                }
-                catch
-                {
-                    runLock.Dispose();
-                    throw;
-                }
+                var resumedDevice = Given(parseResult, device) is null ? null : DeviceOption.Device(parseResult, device).ToString();
+                var resumedShards = Given(parseResult, shards) is > 0 and var s ? s : (int?)null;
+                (runLock, trainer) = Locked(resumed, "train --resume", removeOnFailure: false,
+                    () => Trainer.Resume(resumed, parseResult.GetValue(steps), resumedDevice, resumedShards, parseResult.InvocationConfiguration.Error.WriteLine));
 
                 output.WriteLine($"resuming {resumed} at step {trainer.Step} of {trainer.Options.Steps}");
             }
@@ -102,23 +95,9 @@ public static class TrainCommand
                     Precision = parseResult.GetValue(precision)!,
                 };
                 var folder = parseResult.GetValue(run) ?? Path.Combine("artifacts", "runs", model.Name);
+                // A new run that fails before its first step leaves no half-made run directory behind.
                 var fresh = !Directory.Exists(folder) || !Directory.EnumerateFileSystemEntries(folder).Any();
-                runLock = RunLock.Acquire(folder, "train");
-                try
-                {
-                    trainer = Trainer.Create(folder, model, options, parseResult.GetValue(tokenizer));
-                }
-                catch
-                {
-                    // A new run that fails before its first step leaves no half-made run directory behind.
-                    runLock.Dispose();
-                    if (fresh)
-                    {
-                        Directory.Delete(folder, recursive: true);
-                    }
-
-                    throw;
-                }
+                (runLock, trainer) = Locked(folder, "train", removeOnFailure: fresh, () => Trainer.Create(folder, model, options, parseResult.GetValue(tokenizer)));
 
                 output.WriteLine($"training {model.Name} ({ParameterCount.Of(model).Total / 1e6:F1}M parameters, {ParameterCount.Of(model).Active / 1e6:F1}M active) in {folder}");
             }
@@ -160,6 +139,26 @@ public static class TrainCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Opens a trainer under the run's lock; if opening fails, the lock goes (and, asked, the folder).</summary>
+    private static (RunLock Lock, Trainer Trainer) Locked(string run, string command, bool removeOnFailure, Func<Trainer> open)
+    {
+        var runLock = RunLock.Acquire(run, command);
+        try
+        {
+            return (runLock, open());
+        }
+        catch
+        {
+            runLock.Dispose();
+            if (removeOnFailure)
+            {
+                Directory.Delete(run, recursive: true);
+            }
+
+            throw;
+        }
     }
 }
 
