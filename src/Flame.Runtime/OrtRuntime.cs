@@ -12,7 +12,7 @@ public static class OrtRuntime
 {
     private static readonly Lazy<OrtEnv> Shared = new(() =>
     {
-        TelemetryOff.Apply();
+        // TelemetryOff's module initializer has run: this type is in its assembly.
         var options = new EnvironmentCreationOptions { logId = "flame", logLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
         var environment = OrtEnv.CreateInstanceWithOptions(ref options);
         environment.DisableTelemetryEvents();
