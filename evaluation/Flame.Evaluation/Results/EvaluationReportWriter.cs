@@ -77,7 +77,7 @@ public static class EvaluationReportWriter
             subtasks[name] = new JsonArray();
             shots[name] = cell.Result.Shots;
             higherIsBetter[name] = new JsonObject(cell.Result.Metrics.Keys.Order(StringComparer.Ordinal)
-                .Select(m => KeyValuePair.Create(m, (JsonNode?)(m is not ("perplexity" or "loss")))));
+                .Select(m => KeyValuePair.Create(m, (JsonNode?)HigherIsBetter(m))));
             samples[name] = new JsonObject { ["original"] = cell.Result.Documents, ["effective"] = cell.Result.Documents };
             if (TaskRegistry.All.FirstOrDefault(t => t.Name == name) is { } harnessTask)
             {
@@ -91,7 +91,7 @@ public static class EvaluationReportWriter
                     ["target_delimiter"] = harnessTask.TargetDelimiter, ["fewshot_delimiter"] = Scoring.PromptBuilder.ExampleDelimiter,
                     ["metric_list"] = new JsonArray([.. harnessTask.Metrics.Select(m => (JsonNode)new JsonObject
                     {
-                        ["metric"] = m, ["aggregation"] = m == "perplexity" ? "perplexity" : "mean", ["higher_is_better"] = m != "perplexity",
+                        ["metric"] = m, ["aggregation"] = m == "perplexity" ? "perplexity" : "mean", ["higher_is_better"] = HigherIsBetter(m),
                     })]),
                     ["metadata"] = new JsonObject { ["version"] = c.Version },
                 };
@@ -149,6 +149,9 @@ public static class EvaluationReportWriter
         cells.Where(c => HeadlineMetric(c) != "loss").GroupBy(c => c.Result.Task).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(task => new Series(task.Key, task.Select(c => ((double)c.Step, c.Result.Metrics[HeadlineMetric(c)].Value)).ToList()))
             .ToList()).ToSvg();
+
+    // Accuracies rise as a model gets better; perplexity and loss fall.
+    private static bool HigherIsBetter(string metric) => metric is not ("perplexity" or "loss");
 
     private static JsonNode? JsonNumber(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
 
