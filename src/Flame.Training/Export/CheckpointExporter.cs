@@ -33,45 +33,14 @@ public static class CheckpointExporter
     public static ExportResult Export(LoadedCheckpoint checkpoint, string target, string? tokenizer, ForwardOptions? options = null, bool float16 = false, bool overwrite = false)
     {
         target = Path.GetFullPath(target);
-        if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() && !overwrite)
+        var written = StagedFolder.Write(target, overwrite, "an export", staging =>
         {
-            throw new IOException($"{target} already holds an export; add --force to replace it");
-        }
-
-        var parent = Directory.CreateDirectory(Path.GetDirectoryName(target)!).FullName;
-        // What a killed export left (its staging, or the old export it was replacing) is garbage.
-        foreach (var leftover in Directory.GetDirectories(parent, Path.GetFileName(target) + ".partial-*").Concat(Directory.GetDirectories(parent, Path.GetFileName(target) + ".old-*")))
-        {
-            Directory.Delete(leftover, recursive: true);
-        }
-
-        var staging = $"{target}.partial-{Guid.NewGuid():N}";
-        try
-        {
-            var written = Write(checkpoint, staging, tokenizer, options ?? new ForwardOptions(), float16);
+            var result = Write(checkpoint, staging, tokenizer, options ?? new ForwardOptions(), float16);
             FileManifest.Write(staging);
-            var old = Directory.Exists(target) ? $"{target}.old-{Guid.NewGuid():N}" : null;
-            if (old is not null)
-            {
-                Directory.Move(target, old);
-            }
-
-            Directory.Move(staging, target);
-            if (old is not null)
-            {
-                Directory.Delete(old, recursive: true);
-            }
-
-            string At(string path) => Path.Combine(target, Path.GetFileName(path));
-            return new ExportResult(At(written.Model), At(written.DecoderWithPast), At(written.SafeTensors), At(written.Config), written.Tokenizer is null ? null : At(written.Tokenizer));
-        }
-        finally
-        {
-            if (Directory.Exists(staging))
-            {
-                Directory.Delete(staging, recursive: true);
-            }
-        }
+            return result;
+        });
+        string At(string path) => Path.Combine(target, Path.GetFileName(path));
+        return new ExportResult(At(written.Model), At(written.DecoderWithPast), At(written.SafeTensors), At(written.Config), written.Tokenizer is null ? null : At(written.Tokenizer));
     }
 
     private static ExportResult Write(LoadedCheckpoint checkpoint, string folder, string? tokenizer, ForwardOptions options, bool float16)
