@@ -11,6 +11,9 @@ public static class MegatronFixture
     /// <summary>A checkpoint with grouped-query attention (2 query groups for 4 heads): another architecture.</summary>
     public static string GroupedQuery => Path.Combine(Folder, "gqa", "iter_0000005");
 
+    /// <summary>The release's model with biases on its attention and fc2 layers (--add-bias-linear): another architecture.</summary>
+    public static string Biased => Path.Combine(Folder, "bias", "iter_0000005");
+
     /// <summary>A writable copy of a fixture folder, for tests that damage it.</summary>
     public static string CopyOf(string folder, string scratch)
     {
