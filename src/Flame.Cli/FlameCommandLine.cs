@@ -19,6 +19,7 @@ public static class FlameCommandLine
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(TraceCommand.Create());
         root.Subcommands.Add(AnalyzeCommand.Create());

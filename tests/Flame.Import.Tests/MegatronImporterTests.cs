@@ -60,7 +60,7 @@ public sealed class MegatronImporterTests
         Assert.AreEqual(2, config.TopK);
         Assert.AreEqual(16, config.ExpertFfn);
         Assert.AreEqual(32, config.SharedFfn);
-        Assert.AreEqual(128, config.PaddedVocab);
+        Assert.AreEqual(384, config.PaddedVocab);
         Assert.AreEqual(1e-6, config.NormEpsilon);
         Assert.AreEqual(16, config.MaxSequenceLength);
     }
