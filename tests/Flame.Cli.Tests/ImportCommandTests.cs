@@ -87,4 +87,53 @@ public sealed class ImportCommandTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [TestMethod]
+    public void WithTheOptimizersStateTrainingContinuesWithOurLoop()
+    {
+        var folder = Directory.CreateTempSubdirectory("flame-import-continue-").FullName;
+        try
+        {
+            var prefix = Path.Combine(folder, "data");
+            var random = new Random(5);
+            using (var writer = new IndexedDatasetWriter(prefix, 384))
+            {
+                for (var d = 0; d < 40; d++)
+                {
+                    writer.Add(Enumerable.Range(0, 64).Select(_ => random.Next(384)).ToArray());
+                }
+
+                writer.Complete();
+            }
+
+            var run = Path.Combine(folder, "run");
+            var refused = CliRunner.Run("import", "megatron", "--checkpoint", Release, "--with-optimizer", "--out", run);
+            Assert.AreNotEqual(0, refused.ExitCode);
+            StringAssert.Contains(refused.Error, "--data");
+
+            var import = CliRunner.Run("import", "megatron", "--checkpoint", Release, "--all", "--with-optimizer", "--data", prefix, "--out", run);
+            Assert.AreEqual(0, import.ExitCode, import.Error);
+            StringAssert.Contains(import.Output, "flame train --resume");
+
+            var store = new Flame.Training.Checkpoints.CheckpointStore(run);
+            using (var optimizer = store.Load(20).OpenOptimizer())
+            using (var weights = store.Load(20).OpenWeights())
+            {
+                // The fixture's optimizer state: exp_avg = w / 2 and exp_avg_sq = w² of the fp32 master weights w.
+                var w = weights.Read<float>("layers.1.moe.experts.fc1.weight");
+                CollectionAssert.AreEqual(w.Select(v => v * 0.5f).ToArray(), optimizer.Read<float>("layers.1.moe.experts.fc1.weight.exp_avg"));
+                CollectionAssert.AreEqual(w.Select(v => (float)((double)v * v)).ToArray(), optimizer.Read<float>("layers.1.moe.experts.fc1.weight.exp_avg_sq"));
+                Assert.IsTrue(w.Any(v => BitConverter.SingleToInt32Bits(v) % 65536 != 0), "the weights are the fp32 masters, not the bf16 model weights");
+            }
+
+            var resume = CliRunner.Run("train", "--resume", run, "--steps", "22");
+            Assert.AreEqual(0, resume.ExitCode, resume.Error);
+            StringAssert.Contains(resume.Output, "resuming");
+            Assert.AreEqual(22, store.LatestStep());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

@@ -3,8 +3,10 @@ using System.Text.Json.Nodes;
 using Flame.Data.Tokenization;
 using Flame.ModelGraphs.Config;
 using Flame.Onnx.IO;
+using Flame.Onnx.SafeTensors;
 using Flame.Training.Checkpoints;
 using Flame.Training.Loop;
+using Flame.Training.Optimization;
 
 namespace Flame.Import.Megatron;
 
@@ -17,18 +19,27 @@ public sealed record ImportResult(string Run, InferredModel Model, IReadOnlyList
 /// names, every one a milestone, so `eval --run`, `trace --run`, `export` and `serve` take the
 /// run as it is. The run is written whole or not at all, and replaces an existing one only with
 /// <c>overwrite</c>.
+/// <para>
+/// With a dataset to continue on (<c>--with-optimizer --data</c>), each checkpoint that carries the
+/// distributed optimizer's state gets its fp32 master weights (in place of the bf16 model weights)
+/// and both Adam moments, and the run gets run.json from Megatron's args, so
+/// <c>flame train --resume RUN</c> continues the training with our loop.
+/// </para>
 /// </summary>
 public static class MegatronImporter
 {
     public const string ProvenanceFile = "import.json";
 
-    public static ImportResult Import(IReadOnlyList<string> checkpoints, string run, string? tokenizer, bool overwrite, Action<string> progress)
+    /// <param name="continueOn">The dataset to continue training on: import the optimizer's state and write run.json; null imports the weights only.</param>
+    public static ImportResult Import(IReadOnlyList<string> checkpoints, string run, string? tokenizer, bool overwrite, Action<string> progress, string? continueOn = null)
     {
         var bpe = tokenizer is null ? null : TokenizerFiles.Load(tokenizer);
         run = Path.GetFullPath(run);
         InferredModel? model = null;
         var iterations = new List<long>();
         var sources = new JsonArray();
+        var lastArgs = MegatronArgs.None;
+        var lastIteration = 0L;
         StagedFolder.Write(run, overwrite, "a run", staging =>
         {
             var store = new CheckpointStore(staging, keepLast: int.MaxValue);
@@ -45,6 +56,12 @@ public static class MegatronImporter
                 model ??= inferred;
                 progress($"{Path.GetFileName(folder)}: {inferred.Config.Name}, reading {tensors.Checkpoint.Tensors.Count} tensors");
                 var weights = MegatronWeights.Map(tensors, inferred.Config, layer => progress($"  {layer}"));
+                IReadOnlyList<SafeTensor> optimizer = [];
+                if (continueOn is not null && OptimizerOf(tensors, inferred.Config, folder == checkpoints[^1], progress) is { } continued)
+                {
+                    (weights, optimizer) = continued;
+                }
+
                 var args = checkpoint.Args;
                 var tokens = checkpoint.Iteration * (args.Long("global_batch_size") ?? 0) * (args.Long("seq_length") ?? 0);
                 var state = new CheckpointState
@@ -54,14 +71,23 @@ public static class MegatronImporter
                     Config = JsonNode.Parse(ModelConfigs.ToJson(inferred.Config))!,
                     Milestone = true,
                 };
-                store.Save(state, weights, []);
+                store.Save(state, weights, optimizer);
                 iterations.Add(checkpoint.Iteration);
                 sources.Add(new JsonObject
                 {
                     ["folder"] = Path.GetFullPath(folder),
                     ["iteration"] = checkpoint.Iteration,
                     ["megatron_args"] = !args.IsEmpty,
+                    ["optimizer_state"] = optimizer.Count > 0,
                 });
+                lastArgs = args;
+                lastIteration = checkpoint.Iteration;
+            }
+
+            if (continueOn is not null)
+            {
+                var options = MegatronTrainingOptions.From(lastArgs, Path.GetFullPath(continueOn), lastIteration);
+                AtomicFile.WriteAllText(Path.Combine(staging, RunFiles.Options), JsonSerializer.Serialize(options, TrainingOptions.Json));
             }
 
             AtomicFile.WriteAllText(Path.Combine(staging, RunFiles.Config), ModelConfigs.ToJson(model!.Config));
@@ -82,5 +108,30 @@ public static class MegatronImporter
             return 0;
         });
         return new ImportResult(run, model!, iterations);
+    }
+
+    // The fp32 master weights and Adam moments in our names; null for a checkpoint without them (only the one training continues from must have them).
+    private static (IReadOnlyList<SafeTensor> Weights, IReadOnlyList<SafeTensor> Optimizer)? OptimizerOf(MegatronTensors tensors, ModelConfig config, bool required, Action<string> progress)
+    {
+        var firstMoment = tensors.OptimizerState("exp_avg");
+        var secondMoment = tensors.OptimizerState("exp_avg_sq");
+        if (firstMoment is null || secondMoment is null)
+        {
+            return required
+                ? throw new InvalidDataException($"{tensors.Checkpoint.Folder} holds no optimizer state (optimizer.state.exp_avg.*, exp_avg_sq.*) to continue from: it was saved with --no-save-optim, or import without --with-optimizer")
+                : null;
+        }
+
+        progress("  the optimizer's state: fp32 master weights and Adam moments");
+        var masters = tensors.OptimizerState("fp32_param");
+        var weights = masters is null ? null : MegatronWeights.Map(masters, config);
+        if (masters is null)
+        {
+            progress("  note: no fp32_param in the optimizer's state; training continues from the bf16 weights");
+        }
+
+        var moments = MegatronWeights.Map(firstMoment, config).Select(t => t with { Name = new Parameter(t.Name, t.Shape).FirstMoment })
+            .Concat(MegatronWeights.Map(secondMoment, config).Select(t => t with { Name = new Parameter(t.Name, t.Shape).SecondMoment })).ToList();
+        return (weights ?? MegatronWeights.Map(tensors, config), moments);
     }
 }

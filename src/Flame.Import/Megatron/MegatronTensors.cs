@@ -10,16 +10,51 @@ namespace Flame.Import.Megatron;
 /// --moe-layer-freq as a list), or <c>decoder.layers.REST</c> with the layer as a prepended first
 /// axis (homogeneous layers). Remembers what was read, so keys that have no place in our model
 /// can be reported rather than silently dropped.
+/// <para>
+/// A view of one optimizer state (<see cref="OptimizerState"/>) reads, under the model's names and
+/// shapes, what the distributed optimizer saved for each parameter in its fully_sharded_model_space
+/// layout (megatron/core/optimizer/distrib_optimizer.py): <c>[chained_N.]optimizer.state.STATE.KEY</c>,
+/// reshaped by dist_checkpointing/strategies/resharding.py to the fragmentation of KEY's chunk grid
+/// plus one flat axis of each fragment's elements.
+/// </para>
 /// </summary>
-public sealed partial class MegatronTensors(DistributedCheckpoint checkpoint)
+public sealed partial class MegatronTensors
 {
     private const string LayerPrefix = "decoder.layers.";
     private readonly HashSet<string> _used = [];
+    private readonly string? _state;
+    private readonly Dictionary<string, string> _stateKeys = [];
 
-    public DistributedCheckpoint Checkpoint { get; } = checkpoint;
+    public MegatronTensors(DistributedCheckpoint checkpoint)
+        : this(checkpoint, null)
+    {
+    }
+
+    private MegatronTensors(DistributedCheckpoint checkpoint, string? state)
+    {
+        Checkpoint = checkpoint;
+        _state = state;
+        StackedLayers = checkpoint.Tensors.Keys.Any(k => k.StartsWith(LayerPrefix, StringComparison.Ordinal) && !PerLayer().IsMatch(k) && IsModelKey(k));
+        foreach (var key in checkpoint.Tensors.Keys)
+        {
+            if (state is not null && OptimizerKey().Match(key) is { Success: true } m && m.Groups["state"].Value == state)
+            {
+                _stateKeys[m.Groups["param"].Value] = key;
+            }
+        }
+    }
+
+    public DistributedCheckpoint Checkpoint { get; }
 
     /// <summary>Whether layers are stacked along a first axis under decoder.layers.REST.</summary>
-    public bool StackedLayers { get; } = checkpoint.Tensors.Keys.Any(k => k.StartsWith(LayerPrefix, StringComparison.Ordinal) && !PerLayer().IsMatch(k) && IsModelKey(k));
+    public bool StackedLayers { get; }
+
+    /// <summary>The same tensors' optimizer state <paramref name="state"/> (fp32_param, exp_avg, exp_avg_sq); null when the checkpoint has none.</summary>
+    public MegatronTensors? OptimizerState(string state)
+    {
+        var view = new MegatronTensors(Checkpoint, state);
+        return view._stateKeys.Count > 0 ? view : null;
+    }
 
     /// <summary>The number of transformer layers the checkpoint holds.</summary>
     public int Layers
@@ -43,7 +78,7 @@ public sealed partial class MegatronTensors(DistributedCheckpoint checkpoint)
     public float[] Read(string key)
     {
         _used.Add(key);
-        return Checkpoint.ReadFloats(key);
+        return _state is null ? Checkpoint.ReadFloats(key) : ReadState(key);
     }
 
     /// <summary>Whether layer <paramref name="layer"/> has the tensor REST.</summary>
@@ -62,7 +97,58 @@ public sealed partial class MegatronTensors(DistributedCheckpoint checkpoint)
         }
 
         _used.Add(LayerPrefix + rest);
-        return Checkpoint.ReadFloats(LayerPrefix + rest, layer);
+        if (_state is null)
+        {
+            return Checkpoint.ReadFloats(LayerPrefix + rest, layer);
+        }
+
+        var stacked = ReadState(LayerPrefix + rest);
+        var size = stacked.Length / Layers;
+        return stacked.AsSpan(layer * size, size).ToArray();
+    }
+
+    // The optimizer's state of a parameter in the parameter's own global shape.
+    private float[] ReadState(string key)
+    {
+        var where = $"{Checkpoint.Folder}: optimizer state {_state} of '{key}'";
+        if (!_stateKeys.TryGetValue(key, out var stateKey))
+        {
+            throw new InvalidDataException($"{where} is missing (the optimizer was saved in another layout, e.g. dp_zero_gather_scatter, or not for every parameter)");
+        }
+
+        var shape = Shape(key);
+        var saved = Checkpoint.Get(stateKey).Size;
+        var flat = Checkpoint.ReadFloats(stateKey);
+        if (saved.SequenceEqual(shape))
+        {
+            return flat;
+        }
+
+        var fragments = saved[..^1];
+        if (fragments.Length != shape.Length || fragments.Where((f, a) => f <= 0 || shape[a] % f != 0).Any())
+        {
+            throw new InvalidDataException($"{where}: saved as [{string.Join(", ", saved)}], which is no fragmentation of [{string.Join(", ", shape)}]");
+        }
+
+        var local = shape.Select((n, a) => n / fragments[a]).ToArray();
+        var count = local.Aggregate(1L, (n, d) => n * d);
+        if (saved[^1] != count)
+        {
+            throw new InvalidDataException($"{where}: saved as [{string.Join(", ", saved)}]; fragments of [{string.Join(", ", local)}] hold {count} elements each");
+        }
+
+        var whole = new float[flat.Length];
+        var index = new long[fragments.Length];
+        for (var fragment = 0L; fragment * count < flat.Length; fragment++)
+        {
+            TensorBlocks.Place(flat.AsSpan(checked((int)(fragment * count)), (int)count), index.Select((i, a) => i * local[a]).ToArray(), local, shape, whole);
+            for (var axis = index.Length - 1; axis >= 0 && ++index[axis] == fragments[axis]; axis--)
+            {
+                index[axis] = 0;
+            }
+        }
+
+        return whole;
     }
 
     /// <summary>Model tensors nothing has read: they belong to an architecture we do not build.</summary>
@@ -74,6 +160,6 @@ public sealed partial class MegatronTensors(DistributedCheckpoint checkpoint)
     [GeneratedRegex(@"^decoder\.layers\.(\d+)\.")]
     private static partial Regex PerLayer();
 
-    [GeneratedRegex(@"^(chained_\d+\.)?optimizer\.")]
+    [GeneratedRegex(@"^(chained_\d+\.)?optimizer\.(state\.(?<state>[a-z0-9_]+)\.(?<param>.+))?")]
     private static partial Regex OptimizerKey();
 }

@@ -120,7 +120,7 @@ public sealed class DistributedCheckpoint : IDisposable
         foreach (var chunk in chunks)
         {
             var values = ReadChunk(tensor, chunk);
-            Scatter(values, leading is null ? chunk : chunk with { Offsets = chunk.Offsets[1..], Sizes = chunk.Sizes[1..] }, size, whole);
+            TensorBlocks.Place(values, leading is null ? chunk.Offsets : chunk.Offsets[1..], leading is null ? chunk.Sizes : chunk.Sizes[1..], size, whole);
         }
 
         return whole;
@@ -168,34 +168,6 @@ public sealed class DistributedCheckpoint : IDisposable
         var values = new float[expected];
         stored.DType.ToFloat(bytes, values);
         return values;
-    }
-
-    // Copies a chunk (row-major, its own sizes) into its place in the whole tensor, one run of the last axis at a time.
-    private static void Scatter(float[] chunk, DistributedChunk at, long[] size, float[] whole)
-    {
-        var rank = size.Length;
-        if (rank == 0)
-        {
-            whole[0] = chunk[0];
-            return;
-        }
-
-        var run = (int)at.Sizes[rank - 1];
-        var index = new long[rank - 1];
-        for (var source = 0; source < chunk.Length; source += run)
-        {
-            long target = 0;
-            for (var axis = 0; axis < rank; axis++)
-            {
-                target = target * size[axis] + (axis < rank - 1 ? at.Offsets[axis] + index[axis] : at.Offsets[axis]);
-            }
-
-            Array.Copy(chunk, source, whole, target, run);
-            for (var axis = rank - 2; axis >= 0 && ++index[axis] == at.Sizes[axis]; axis--)
-            {
-                index[axis] = 0;
-            }
-        }
     }
 
     private static DistributedTensor TensorOf(string key, PythonObject metadata, Dictionary<string, (string File, long Offset, long Length)> storage, string path)
