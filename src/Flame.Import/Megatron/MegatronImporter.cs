@@ -56,7 +56,7 @@ public static class MegatronImporter
                 model ??= inferred;
                 progress($"{Path.GetFileName(folder)}: {inferred.Config.Name}, reading {tensors.Checkpoint.Tensors.Count} tensors");
                 var weights = MegatronWeights.Map(tensors, inferred.Config, layer => progress($"  {layer}"));
-                IReadOnlyList<SafeTensor> optimizer = [];
+                IReadOnlyList<PendingTensor> optimizer = [];
                 if (continueOn is not null && OptimizerOf(tensors, inferred.Config, folder == checkpoints[^1], progress) is { } continued)
                 {
                     (weights, optimizer) = continued;
@@ -111,7 +111,7 @@ public static class MegatronImporter
     }
 
     // The fp32 master weights and Adam moments in our names; null for a checkpoint without them (only the one training continues from must have them).
-    private static (IReadOnlyList<SafeTensor> Weights, IReadOnlyList<SafeTensor> Optimizer)? OptimizerOf(MegatronTensors tensors, ModelConfig config, bool required, Action<string> progress)
+    private static (IReadOnlyList<PendingTensor> Weights, IReadOnlyList<PendingTensor> Optimizer)? OptimizerOf(MegatronTensors tensors, ModelConfig config, bool required, Action<string> progress)
     {
         var firstMoment = tensors.OptimizerState("exp_avg");
         var secondMoment = tensors.OptimizerState("exp_avg_sq");

@@ -75,10 +75,11 @@ public sealed partial class MegatronTensors
 
     public long[] Shape(string key) => Checkpoint.Get(key).Size;
 
-    public float[] Read(string key)
+    /// <summary>Tensor <paramref name="key"/>, to be read when called (so a model is written one tensor at a time); counted as used now.</summary>
+    public Func<float[]> Whole(string key)
     {
         _used.Add(key);
-        return _state is null ? Checkpoint.ReadFloats(key) : ReadState(key);
+        return () => _state is null ? Checkpoint.ReadFloats(key) : ReadState(key);
     }
 
     /// <summary>Whether layer <paramref name="layer"/> has the tensor REST.</summary>
@@ -89,14 +90,20 @@ public sealed partial class MegatronTensors
     /// <summary>The shape of layer <paramref name="layer"/>'s tensor REST (without the layer axis).</summary>
     public long[] LayerShape(int layer, string rest) => StackedLayers ? Shape(LayerPrefix + rest)[1..] : Shape($"{LayerPrefix}{layer}.{rest}");
 
-    public float[] ReadLayer(int layer, string rest)
+    /// <summary>Layer <paramref name="layer"/>'s tensor REST, to be read when called; counted as used now.</summary>
+    public Func<float[]> Layer(int layer, string rest)
     {
         if (!StackedLayers)
         {
-            return Read($"{LayerPrefix}{layer}.{rest}");
+            return Whole($"{LayerPrefix}{layer}.{rest}");
         }
 
         _used.Add(LayerPrefix + rest);
+        return () => ReadStackedLayer(layer, rest);
+    }
+
+    private float[] ReadStackedLayer(int layer, string rest)
+    {
         if (_state is null)
         {
             return Checkpoint.ReadFloats(LayerPrefix + rest, layer);

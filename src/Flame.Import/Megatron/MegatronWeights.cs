@@ -1,6 +1,7 @@
 using Flame.ModelGraphs.Builder;
 using Flame.ModelGraphs.Config;
 using Flame.ModelGraphs.Model;
+using System.Runtime.InteropServices;
 using Flame.Onnx.SafeTensors;
 
 namespace Flame.Import.Megatron;
@@ -15,44 +16,57 @@ namespace Flame.Import.Megatron;
 /// </summary>
 public static class MegatronWeights
 {
-    public static IReadOnlyList<SafeTensor> Map(MegatronTensors tensors, ModelConfig c, Action<string>? progress = null)
+    /// <summary>The weights in our names, each read, transformed and converted when a writer asks for its bytes.</summary>
+    /// <param name="progress">Told when the writer reaches each layer.</param>
+    public static IReadOnlyList<PendingTensor> Map(MegatronTensors tensors, ModelConfig c, Action<string>? progress = null)
     {
         int h = c.Hidden, vocab = c.PaddedVocab;
-        var weights = new List<SafeTensor>
-        {
-            Tensor("embed.weight", tensors.Read(MegatronNames.Embedding), vocab, h),
-        };
+        var weights = new List<PendingTensor>();
+        void Add(string name, long[] shape, Func<float[]> read, Transform transform) =>
+            weights.Add(new PendingTensor(name, "F32", shape, () =>
+            {
+                var source = read();
+                var bytes = new byte[source.Length * sizeof(float)];
+                transform(source, MemoryMarshal.Cast<byte, float>(bytes.AsSpan()));
+                return bytes;
+            }));
+
+        Add("embed.weight", [vocab, h], tensors.Whole(MegatronNames.Embedding), Copy);
         for (var i = 0; i < c.Layers; i++)
         {
-            progress?.Invoke($"layer {i + 1} of {c.Layers}");
             var prefix = $"layers.{i}.";
-            weights.Add(Tensor(prefix + "attn_norm.weight", tensors.ReadLayer(i, MegatronNames.Require(tensors, i, MegatronNames.AttentionNorm)), h));
-            weights.Add(Tensor(prefix + "attn.qkv.weight", Qkv(tensors.ReadLayer(i, MegatronNames.Qkv), h, c.Heads), h, 3 * h));
-            weights.Add(Tensor(prefix + "attn.out.weight", Transpose(tensors.ReadLayer(i, MegatronNames.Projection), h, h), h, h));
+            var layer = i;
+            var attentionNorm = tensors.Layer(i, MegatronNames.Require(tensors, i, MegatronNames.AttentionNorm));
+            Add(prefix + "attn_norm.weight", [h], () =>
+            {
+                progress?.Invoke($"layer {layer + 1} of {c.Layers}");
+                return attentionNorm();
+            }, Copy);
+            Add(prefix + "attn.qkv.weight", [h, 3 * h], tensors.Layer(i, MegatronNames.Qkv), (s, d) => Qkv(s, d, h, c.Heads));
+            Add(prefix + "attn.out.weight", [h, h], tensors.Layer(i, MegatronNames.Projection), Transposed(h, h));
             if (!c.IsMoeLayer(i))
             {
-                weights.Add(Tensor(prefix + "mlp_norm.weight", tensors.ReadLayer(i, MegatronNames.Require(tensors, i, MegatronNames.DenseMlpNorm)), h));
-                weights.Add(Tensor(prefix + "mlp.fc1.weight", Transpose(tensors.ReadLayer(i, MegatronNames.DenseFc1), 2 * c.DenseFfn, h), h, 2 * c.DenseFfn));
-                weights.Add(Tensor(prefix + "mlp.fc2.weight", Transpose(tensors.ReadLayer(i, MegatronNames.DenseFc2), h, c.DenseFfn), c.DenseFfn, h));
+                Add(prefix + "mlp_norm.weight", [h], tensors.Layer(i, MegatronNames.Require(tensors, i, MegatronNames.DenseMlpNorm)), Copy);
+                Add(prefix + "mlp.fc1.weight", [h, 2 * c.DenseFfn], tensors.Layer(i, MegatronNames.DenseFc1), Transposed(2 * c.DenseFfn, h));
+                Add(prefix + "mlp.fc2.weight", [c.DenseFfn, h], tensors.Layer(i, MegatronNames.DenseFc2), Transposed(h, c.DenseFfn));
                 continue;
             }
 
             int e = c.Experts, f = c.ExpertFfn, s = c.SharedFfn;
-            weights.Add(Tensor(prefix + "mlp_norm.weight", tensors.ReadLayer(i, MegatronNames.Require(tensors, i, MegatronNames.MoeNorm)), h));
-            weights.Add(Tensor(prefix + "moe.router.weight", Transpose(tensors.ReadLayer(i, MegatronNames.Router), e, h), h, e));
-            weights.Add(Tensor(prefix + "moe.experts.fc1.weight", TransposeEach(tensors.ReadLayer(i, MegatronNames.Require(tensors, i, MegatronNames.ExpertFc1)), e, 2 * f, h), e, h, 2 * f));
-            weights.Add(Tensor(prefix + "moe.experts.fc2.weight", TransposeEach(tensors.ReadLayer(i, MegatronNames.Require(tensors, i, MegatronNames.ExpertFc2)), e, h, f), e, f, h));
+            Add(prefix + "mlp_norm.weight", [h], tensors.Layer(i, MegatronNames.Require(tensors, i, MegatronNames.MoeNorm)), Copy);
+            Add(prefix + "moe.router.weight", [h, e], tensors.Layer(i, MegatronNames.Router), Transposed(e, h));
+            Add(prefix + "moe.experts.fc1.weight", [e, h, 2 * f], tensors.Layer(i, MegatronNames.Require(tensors, i, MegatronNames.ExpertFc1)), EachTransposed(e, 2 * f, h));
+            Add(prefix + "moe.experts.fc2.weight", [e, f, h], tensors.Layer(i, MegatronNames.Require(tensors, i, MegatronNames.ExpertFc2)), EachTransposed(e, h, f));
             if (s > 0)
             {
-                weights.Add(Tensor(prefix + "moe.shared.fc1.weight", Transpose(tensors.ReadLayer(i, MegatronNames.SharedFc1), 2 * s, h), h, 2 * s));
-                weights.Add(Tensor(prefix + "moe.shared.fc2.weight", Transpose(tensors.ReadLayer(i, MegatronNames.SharedFc2), h, s), s, h));
+                Add(prefix + "moe.shared.fc1.weight", [h, 2 * s], tensors.Layer(i, MegatronNames.SharedFc1), Transposed(2 * s, h));
+                Add(prefix + "moe.shared.fc2.weight", [s, h], tensors.Layer(i, MegatronNames.SharedFc2), Transposed(h, s));
             }
         }
 
-        weights.Add(Tensor("final_norm.weight", tensors.Read(MegatronNames.FinalNorm), h));
+        Add("final_norm.weight", [h], tensors.Whole(MegatronNames.FinalNorm), Copy);
         // Untied as trained; a checkpoint with tied embeddings has no output layer and the head is the embedding.
-        var output = tensors.Has(MegatronNames.Output) ? tensors.Read(MegatronNames.Output) : tensors.Read(MegatronNames.Embedding);
-        weights.Add(Tensor("lm_head.weight", Transpose(output, vocab, h), h, vocab));
+        Add("lm_head.weight", [h, vocab], tensors.Whole(tensors.Has(MegatronNames.Output) ? MegatronNames.Output : MegatronNames.Embedding), Transposed(vocab, h));
 
         if (tensors.Unread() is { Count: > 0 } unread)
         {
@@ -63,11 +77,25 @@ public static class MegatronWeights
         return weights;
     }
 
+    private delegate void Transform(float[] source, Span<float> destination);
+
+    private static void Copy(float[] source, Span<float> destination) => source.CopyTo(destination);
+
+    private static Transform Transposed(int rows, int columns) => (source, destination) => Transpose(source, destination, rows, columns);
+
+    private static Transform EachTransposed(int count, int rows, int columns) => (source, destination) =>
+    {
+        var size = rows * columns;
+        for (var k = 0; k < count; k++)
+        {
+            Transpose(source.AsSpan(k * size, size), destination.Slice(k * size, size), rows, columns);
+        }
+    };
+
     /// <summary>Megatron's [3H, H] QKV (rows: head-major [q_h, k_h, v_h]) as our [H, 3H] (columns [q | k | v], head-major inside each).</summary>
-    public static float[] Qkv(float[] megatron, int hidden, int heads)
+    public static void Qkv(ReadOnlySpan<float> megatron, Span<float> ours, int hidden, int heads)
     {
         var d = hidden / heads;
-        var ours = new float[megatron.Length];
         for (var head = 0; head < heads; head++)
         {
             for (var part = 0; part < 3; part++)
@@ -83,14 +111,11 @@ public static class MegatronWeights
                 }
             }
         }
-
-        return ours;
     }
 
     /// <summary>[rows, columns] → [columns, rows].</summary>
-    public static float[] Transpose(float[] matrix, int rows, int columns)
+    public static void Transpose(ReadOnlySpan<float> matrix, Span<float> result, int rows, int columns)
     {
-        var result = new float[matrix.Length];
         for (var r = 0; r < rows; r++)
         {
             for (var col = 0; col < columns; col++)
@@ -98,26 +123,9 @@ public static class MegatronWeights
                 result[col * rows + r] = matrix[r * columns + col];
             }
         }
-
-        return result;
     }
 
-    /// <summary>[count, rows, columns] → [count, columns, rows].</summary>
-    private static float[] TransposeEach(float[] stack, int count, int rows, int columns)
-    {
-        var result = new float[stack.Length];
-        var size = rows * columns;
-        for (var k = 0; k < count; k++)
-        {
-            Transpose(stack.AsSpan(k * size, size).ToArray(), rows, columns).CopyTo(result, k * size);
-        }
-
-        return result;
-    }
-
-    private static SafeTensor Tensor(string name, float[] values, params long[] shape) => SafeTensor.From<float>(name, values, shape);
-
-    private static void CheckAgainstGraph(IReadOnlyList<SafeTensor> weights, ModelConfig c)
+    private static void CheckAgainstGraph(IReadOnlyList<PendingTensor> weights, ModelConfig c)
     {
         var expected = FlameMoeModel.Build(c, new ForwardOptions(WeightsAs.Inputs)).Parameters.ToDictionary(p => p.Name, p => p.Shape.Select(d => (long)d).ToArray());
         var produced = weights.ToDictionary(w => w.Name, w => w.Shape);

@@ -14,6 +14,17 @@ public static class SafeTensorsWriter
 {
     public static void Write(string path, IReadOnlyList<SafeTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
+        foreach (var tensor in tensors)
+        {
+            Validate(path, tensor.Name, tensor.DType, tensor.ElementCount, tensor.Data.Length);
+        }
+
+        Write(path, tensors.Select(PendingTensor.Of).ToList(), metadata);
+    }
+
+    /// <summary>Writes tensors whose bytes are produced one at a time, as the file reaches them.</summary>
+    public static void Write(string path, IReadOnlyList<PendingTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
         var header = new JsonObject();
         if (metadata is { Count: > 0 })
         {
@@ -21,21 +32,28 @@ public static class SafeTensorsWriter
         }
 
         long offset = 0;
+        var lengths = new List<long>();
         foreach (var tensor in tensors)
         {
-            Validate(path, tensor);
+            if (!SafeTensor.ElementSizes.TryGetValue(tensor.DType, out var size))
+            {
+                throw new ArgumentException($"{path}: tensor '{tensor.Name}' has unknown dtype '{tensor.DType}'");
+            }
+
             if (header.ContainsKey(tensor.Name))
             {
                 throw new ArgumentException($"{path}: tensor '{tensor.Name}' appears twice");
             }
 
+            var length = tensor.ElementCount * size;
             header[tensor.Name] = new JsonObject
             {
                 ["dtype"] = tensor.DType,
                 ["shape"] = new JsonArray(tensor.Shape.Select(d => (JsonNode?)d).ToArray()),
-                ["data_offsets"] = new JsonArray(offset, offset + tensor.Data.Length),
+                ["data_offsets"] = new JsonArray(offset, offset + length),
             };
-            offset += tensor.Data.Length;
+            lengths.Add(length);
+            offset += length;
         }
 
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
@@ -47,23 +65,25 @@ public static class SafeTensorsWriter
             stream.Write(length);
             stream.Write(json);
             stream.Write(Enumerable.Repeat((byte)' ', padded - json.Length).ToArray());
-            foreach (var tensor in tensors)
+            for (var i = 0; i < tensors.Count; i++)
             {
-                stream.Write(tensor.Data.Span);
+                var data = tensors[i].Produce();
+                Validate(path, tensors[i].Name, tensors[i].DType, tensors[i].ElementCount, data.Length);
+                stream.Write(data.Span);
             }
         });
     }
 
-    private static void Validate(string path, SafeTensor tensor)
+    private static void Validate(string path, string name, string dtype, long elements, long bytes)
     {
-        if (!SafeTensor.ElementSizes.TryGetValue(tensor.DType, out var size))
+        if (!SafeTensor.ElementSizes.TryGetValue(dtype, out var size))
         {
-            throw new ArgumentException($"{path}: tensor '{tensor.Name}' has unknown dtype '{tensor.DType}'");
+            throw new ArgumentException($"{path}: tensor '{name}' has unknown dtype '{dtype}'");
         }
 
-        if (tensor.ElementCount * size != tensor.Data.Length)
+        if (elements * size != bytes)
         {
-            throw new ArgumentException($"{path}: tensor '{tensor.Name}' of shape [{string.Join(", ", tensor.Shape)}] and dtype {tensor.DType} needs {tensor.ElementCount * size} bytes; got {tensor.Data.Length}");
+            throw new ArgumentException($"{path}: tensor '{name}' of {elements} elements and dtype {dtype} needs {elements * size} bytes; got {bytes}");
         }
     }
 }

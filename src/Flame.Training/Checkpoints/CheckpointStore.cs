@@ -29,7 +29,11 @@ public sealed class CheckpointStore(string runDirectory, int keepLast = 2)
     public static string NameOf(long step) => $"iter_{step:D7}";
 
     /// <summary>Saves a checkpoint atomically and prunes old ones; returns its folder.</summary>
-    public string Save(CheckpointState state, IReadOnlyList<SafeTensor> weights, IReadOnlyList<SafeTensor> optimizer)
+    public string Save(CheckpointState state, IReadOnlyList<SafeTensor> weights, IReadOnlyList<SafeTensor> optimizer) =>
+        Save(state, weights.Select(PendingTensor.Of).ToList(), optimizer.Select(PendingTensor.Of).ToList());
+
+    /// <summary>As <see cref="Save(CheckpointState, IReadOnlyList{SafeTensor}, IReadOnlyList{SafeTensor})"/>, with each tensor's bytes produced as the file reaches it.</summary>
+    public string Save(CheckpointState state, IReadOnlyList<PendingTensor> weights, IReadOnlyList<PendingTensor> optimizer)
     {
         Directory.CreateDirectory(Folder);
         RemoveLeftovers();
