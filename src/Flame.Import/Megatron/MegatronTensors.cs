@@ -44,6 +44,9 @@ public sealed partial class MegatronTensors
         }
     }
 
+    /// <summary>Reads a tensor, row-major float32, into a buffer of exactly its size.</summary>
+    public delegate void Reader(Span<float> destination);
+
     public DistributedCheckpoint Checkpoint { get; }
 
     /// <summary>Whether layers are stacked along a first axis under decoder.layers.REST.</summary>
@@ -76,10 +79,20 @@ public sealed partial class MegatronTensors
     public long[] Shape(string key) => Checkpoint.Get(key).Size;
 
     /// <summary>Tensor <paramref name="key"/>, to be read when called (so a model is written one tensor at a time); counted as used now.</summary>
-    public Func<float[]> Whole(string key)
+    public Reader Whole(string key)
     {
         _used.Add(key);
-        return () => _state is null ? Checkpoint.ReadFloats(key) : ReadState(key);
+        return destination =>
+        {
+            if (_state is null)
+            {
+                Checkpoint.ReadInto(key, null, destination);
+            }
+            else
+            {
+                ReadState(key).CopyTo(destination);
+            }
+        };
     }
 
     /// <summary>Whether layer <paramref name="layer"/> has the tensor REST.</summary>
@@ -91,7 +104,7 @@ public sealed partial class MegatronTensors
     public long[] LayerShape(int layer, string rest) => StackedLayers ? Shape(LayerPrefix + rest)[1..] : Shape($"{LayerPrefix}{layer}.{rest}");
 
     /// <summary>Layer <paramref name="layer"/>'s tensor REST, to be read when called; counted as used now.</summary>
-    public Func<float[]> Layer(int layer, string rest)
+    public Reader Layer(int layer, string rest)
     {
         if (!StackedLayers)
         {
@@ -99,19 +112,17 @@ public sealed partial class MegatronTensors
         }
 
         _used.Add(LayerPrefix + rest);
-        return () => ReadStackedLayer(layer, rest);
-    }
-
-    private float[] ReadStackedLayer(int layer, string rest)
-    {
-        if (_state is null)
+        return destination =>
         {
-            return Checkpoint.ReadFloats(LayerPrefix + rest, layer);
-        }
+            if (_state is null)
+            {
+                Checkpoint.ReadInto(LayerPrefix + rest, layer, destination);
+                return;
+            }
 
-        var stacked = ReadState(LayerPrefix + rest);
-        var size = stacked.Length / Layers;
-        return stacked.AsSpan(layer * size, size).ToArray();
+            var stacked = ReadState(LayerPrefix + rest);
+            stacked.AsSpan(layer * destination.Length, destination.Length).CopyTo(destination);
+        };
     }
 
     // The optimizer's state of a parameter in the parameter's own global shape.

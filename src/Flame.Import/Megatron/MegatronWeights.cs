@@ -22,13 +22,25 @@ public static class MegatronWeights
     {
         int h = c.Hidden, vocab = c.PaddedVocab;
         var weights = new List<PendingTensor>();
-        void Add(string name, long[] shape, Func<float[]> read, Transform transform) =>
+        // Two buffers the size of the largest tensor serve every tensor in turn (a writer takes one
+        // tensor's bytes before it asks for the next): fresh arrays per tensor fragment the large-object
+        // heap until memory is a multiple of the largest tensor (measured: docs/benchmarks.md).
+        float[] source = [];
+        byte[] result = [];
+        void Add(string name, long[] shape, MegatronTensors.Reader read, Transform transform) =>
             weights.Add(new PendingTensor(name, "F32", shape, () =>
             {
-                var source = read();
-                var bytes = new byte[source.Length * sizeof(float)];
-                transform(source, MemoryMarshal.Cast<byte, float>(bytes.AsSpan()));
-                return bytes;
+                var count = checked((int)shape.Aggregate(1L, (n, d) => n * d));
+                if (source.Length < count)
+                {
+                    var largest = checked((int)weights.Max(w => w.ElementCount));           // allocated once, at the first tensor
+                    source = new float[largest];
+                    result = new byte[largest * sizeof(float)];
+                }
+
+                read(source.AsSpan(0, count));
+                transform(source.AsSpan(0, count), MemoryMarshal.Cast<byte, float>(result.AsSpan(0, count * sizeof(float))));
+                return result.AsMemory(0, count * sizeof(float));
             }));
 
         Add("embed.weight", [vocab, h], tensors.Whole(MegatronNames.Embedding), Copy);
@@ -37,10 +49,10 @@ public static class MegatronWeights
             var prefix = $"layers.{i}.";
             var layer = i;
             var attentionNorm = tensors.Layer(i, MegatronNames.Require(tensors, i, MegatronNames.AttentionNorm));
-            Add(prefix + "attn_norm.weight", [h], () =>
+            Add(prefix + "attn_norm.weight", [h], destination =>
             {
                 progress?.Invoke($"layer {layer + 1} of {c.Layers}");
-                return attentionNorm();
+                attentionNorm(destination);
             }, Copy);
             Add(prefix + "attn.qkv.weight", [h, 3 * h], tensors.Layer(i, MegatronNames.Qkv), (s, d) => Qkv(s, d, h, c.Heads));
             Add(prefix + "attn.out.weight", [h, h], tensors.Layer(i, MegatronNames.Projection), Transposed(h, h));
@@ -77,9 +89,9 @@ public static class MegatronWeights
         return weights;
     }
 
-    private delegate void Transform(float[] source, Span<float> destination);
+    private delegate void Transform(ReadOnlySpan<float> source, Span<float> destination);
 
-    private static void Copy(float[] source, Span<float> destination) => source.CopyTo(destination);
+    private static void Copy(ReadOnlySpan<float> source, Span<float> destination) => source.CopyTo(destination);
 
     private static Transform Transposed(int rows, int columns) => (source, destination) => Transpose(source, destination, rows, columns);
 
@@ -88,7 +100,7 @@ public static class MegatronWeights
         var size = rows * columns;
         for (var k = 0; k < count; k++)
         {
-            Transpose(source.AsSpan(k * size, size), destination.Slice(k * size, size), rows, columns);
+            Transpose(source.Slice(k * size, size), destination.Slice(k * size, size), rows, columns);
         }
     };
 

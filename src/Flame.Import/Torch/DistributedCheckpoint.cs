@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections;
 
 namespace Flame.Import.Torch;
@@ -100,6 +101,15 @@ public sealed class DistributedCheckpoint : IDisposable
     public float[] ReadFloats(string key, long? leading)
     {
         var tensor = Get(key);
+        var whole = new float[checked((int)(tensor.ElementCount / (leading is null ? 1 : tensor.Size[0])))];
+        ReadInto(key, leading, whole);
+        return whole;
+    }
+
+    /// <summary>As <see cref="ReadFloats(string, long?)"/>, into <paramref name="destination"/> (exactly the elements read), so a caller can reuse one buffer for many tensors.</summary>
+    public void ReadInto(string key, long? leading, Span<float> destination)
+    {
+        var tensor = Get(key);
         var chunks = leading is { } index
             ? tensor.Chunks.Where(c => c.Offsets[0] <= index && index < c.Offsets[0] + c.Sizes[0]).ToList()
             : tensor.Chunks;
@@ -116,14 +126,15 @@ public sealed class DistributedCheckpoint : IDisposable
             throw new InvalidDataException($"{Path.Combine(Folder, MetadataFile)}: the chunks of '{key}'{(leading is null ? "" : $" at index {leading} of its first axis")} hold {covered} of its {count} elements");
         }
 
-        var whole = new float[checked((int)count)];
-        foreach (var chunk in chunks)
+        if (destination.Length != count)
         {
-            var values = ReadChunk(tensor, chunk);
-            TensorBlocks.Place(values, leading is null ? chunk.Offsets : chunk.Offsets[1..], leading is null ? chunk.Sizes : chunk.Sizes[1..], size, whole);
+            throw new ArgumentException($"'{key}' has {count} elements; the destination holds {destination.Length}", nameof(destination));
         }
 
-        return whole;
+        foreach (var chunk in chunks)
+        {
+            ReadChunk(tensor, chunk, leading is null ? chunk.Offsets : chunk.Offsets[1..], leading is null ? chunk.Sizes : chunk.Sizes[1..], size, destination);
+        }
     }
 
     public void Dispose()
@@ -136,7 +147,9 @@ public sealed class DistributedCheckpoint : IDisposable
         _files.Clear();
     }
 
-    private float[] ReadChunk(DistributedTensor tensor, DistributedChunk chunk)
+    // Places the chunk's values into `whole`, through buffers rented for the call: a chunk is mostly
+    // over 85 kB, so fresh arrays would each land on the large-object heap and wait for a full GC.
+    private void ReadChunk(DistributedTensor tensor, DistributedChunk chunk, long[] offsets, long[] sizes, long[] size, Span<float> whole)
     {
         var path = Path.Combine(Folder, chunk.File);
         var where = $"{path} (item of '{tensor.Key}' at offsets [{string.Join(", ", chunk.Offsets)}])";
@@ -163,11 +176,20 @@ public sealed class DistributedCheckpoint : IDisposable
             throw new InvalidDataException($"{where}: the item is {stored}, the metadata says {tensor.DType.Name}[{string.Join(", ", chunk.Sizes)}]");
         }
 
-        var bytes = new byte[checked((int)(expected * stored.DType.ElementSize))];
-        archive.Read(stored, bytes);
-        var values = new float[expected];
-        stored.DType.ToFloat(bytes, values);
-        return values;
+        var byteCount = checked((int)(expected * stored.DType.ElementSize));
+        var bytes = ArrayPool<byte>.Shared.Rent(byteCount);
+        var values = ArrayPool<float>.Shared.Rent((int)expected);
+        try
+        {
+            archive.Read(stored, bytes.AsSpan(0, byteCount));
+            stored.DType.ToFloat(bytes.AsSpan(0, byteCount), values.AsSpan(0, (int)expected));
+            TensorBlocks.Place(values.AsSpan(0, (int)expected), offsets, sizes, size, whole);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(values);
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
     }
 
     private static DistributedTensor TensorOf(string key, PythonObject metadata, Dictionary<string, (string File, long Offset, long Length)> storage, string path)

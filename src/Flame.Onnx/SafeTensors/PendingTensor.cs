@@ -2,7 +2,9 @@ namespace Flame.Onnx.SafeTensors;
 
 /// <summary>
 /// A tensor to write whose bytes are produced only when the writer reaches it: a file larger
-/// than memory (an imported 1.7B model's weights) is then written one tensor at a time.
+/// than memory (an imported 1.7B model's weights) is then written one tensor at a time. The
+/// bytes <see cref="Produce"/> returns need stay valid only until the next tensor of the same
+/// list is produced, so a producer may reuse one buffer for all of them.
 /// </summary>
 public sealed record PendingTensor(string Name, string DType, long[] Shape, Func<ReadOnlyMemory<byte>> Produce)
 {

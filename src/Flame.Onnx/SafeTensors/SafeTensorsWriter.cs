@@ -65,13 +65,20 @@ public static class SafeTensorsWriter
             stream.Write(length);
             stream.Write(json);
             stream.Write(Enumerable.Repeat((byte)' ', padded - json.Length).ToArray());
-            for (var i = 0; i < tensors.Count; i++)
+            foreach (var tensor in tensors)
             {
-                var data = tensors[i].Produce();
-                Validate(path, tensors[i].Name, tensors[i].DType, tensors[i].ElementCount, data.Length);
-                stream.Write(data.Span);
+                WriteOne(stream, path, tensor);
             }
         });
+    }
+
+    // One tensor's bytes, dropped when it returns: a pending tensor's buffer is then garbage before the next one is produced.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void WriteOne(Stream stream, string path, PendingTensor tensor)
+    {
+        var data = tensor.Produce();
+        Validate(path, tensor.Name, tensor.DType, tensor.ElementCount, data.Length);
+        stream.Write(data.Span);
     }
 
     private static void Validate(string path, string name, string dtype, long elements, long bytes)
