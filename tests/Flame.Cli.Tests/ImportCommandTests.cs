@@ -1,5 +1,3 @@
-using Flame.Data.Indexed;
-
 namespace Flame.Cli.Tests;
 
 [TestClass]
@@ -26,17 +24,7 @@ public sealed class ImportCommandTests
             StringAssert.Contains(import.Output, "2 checkpoint(s) (iter_0000010, iter_0000020)");
             Assert.IsTrue(File.Exists(Path.Combine(run, "tokenizer.json")));
 
-            var prefix = Path.Combine(folder, "held-out");
-            var random = new Random(3);
-            using (var writer = new IndexedDatasetWriter(prefix, 300))
-            {
-                for (var d = 0; d < 40; d++)
-                {
-                    writer.Add(Enumerable.Range(0, 64).Select(_ => random.Next(300)).ToArray());
-                }
-
-                writer.Complete();
-            }
+            var prefix = SmallDataset.Write(folder, documents: 40, vocabulary: 300, length: 64, seed: 3, name: "held-out");
 
             var traces = Path.Combine(folder, "traces");
             var trace = CliRunner.Run("trace", "--run", run, "--dataset", prefix, "--tokens", "96", "--seq-len", "16", "--out", traces);
@@ -94,17 +82,7 @@ public sealed class ImportCommandTests
         var folder = Directory.CreateTempSubdirectory("flame-import-continue-").FullName;
         try
         {
-            var prefix = Path.Combine(folder, "data");
-            var random = new Random(5);
-            using (var writer = new IndexedDatasetWriter(prefix, 384))
-            {
-                for (var d = 0; d < 40; d++)
-                {
-                    writer.Add(Enumerable.Range(0, 64).Select(_ => random.Next(384)).ToArray());
-                }
-
-                writer.Complete();
-            }
+            var prefix = SmallDataset.Write(folder, documents: 40, vocabulary: 384, length: 64, seed: 5);
 
             var run = Path.Combine(folder, "run");
             var refused = CliRunner.Run("import", "megatron", "--checkpoint", Release, "--with-optimizer", "--out", run);
