@@ -19,7 +19,7 @@ public sealed class MegatronArgs(IDictionary values)
     public int? Int(string name) => this[name] switch
     {
         int i => i,
-        long l => checked((int)l),
+        long l when l is >= int.MinValue and <= int.MaxValue => (int)l,
         _ => null,
     };
 

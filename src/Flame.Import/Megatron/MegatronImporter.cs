@@ -55,9 +55,10 @@ public static class MegatronImporter
 
                 model ??= inferred;
                 progress($"{Path.GetFileName(folder)}: {inferred.Config.Name}, reading {tensors.Checkpoint.Tensors.Count} tensors");
-                var weights = MegatronWeights.Map(tensors, inferred.Config, layer => progress($"  {layer}"));
+                var buffers = new ConversionBuffers();
+                var weights = MegatronWeights.Map(tensors, inferred.Config, buffers, layer => progress($"  {layer}"));
                 IReadOnlyList<PendingTensor> optimizer = [];
-                if (continueOn is not null && OptimizerOf(tensors, inferred.Config, folder == checkpoints[^1], progress) is { } continued)
+                if (continueOn is not null && OptimizerOf(tensors, inferred.Config, buffers, folder == checkpoints[^1], progress) is { } continued)
                 {
                     (weights, optimizer) = continued;
                 }
@@ -111,7 +112,7 @@ public static class MegatronImporter
     }
 
     // The fp32 master weights and Adam moments in our names; null for a checkpoint without them (only the one training continues from must have them).
-    private static (IReadOnlyList<PendingTensor> Weights, IReadOnlyList<PendingTensor> Optimizer)? OptimizerOf(MegatronTensors tensors, ModelConfig config, bool required, Action<string> progress)
+    private static (IReadOnlyList<PendingTensor> Weights, IReadOnlyList<PendingTensor> Optimizer)? OptimizerOf(MegatronTensors tensors, ModelConfig config, ConversionBuffers buffers, bool required, Action<string> progress)
     {
         var firstMoment = tensors.OptimizerState("exp_avg");
         var secondMoment = tensors.OptimizerState("exp_avg_sq");
@@ -122,16 +123,16 @@ public static class MegatronImporter
                 : null;
         }
 
-        progress("  the optimizer's state: fp32 master weights and Adam moments");
         var masters = tensors.OptimizerState("fp32_param");
-        var weights = masters is null ? null : MegatronWeights.Map(masters, config);
         if (masters is null)
         {
             progress("  note: no fp32_param in the optimizer's state; training continues from the bf16 weights");
         }
 
-        var moments = MegatronWeights.Map(firstMoment, config).Select(t => t with { Name = new Parameter(t.Name, t.Shape).FirstMoment })
-            .Concat(MegatronWeights.Map(secondMoment, config).Select(t => t with { Name = new Parameter(t.Name, t.Shape).SecondMoment })).ToList();
-        return (weights ?? MegatronWeights.Map(tensors, config), moments);
+        IEnumerable<PendingTensor> State(MegatronTensors state, string what, Func<Parameter, string> name) =>
+            MegatronWeights.Map(state, config, buffers, layer => progress($"  {what}: {layer}")).Select(t => t with { Name = name(new Parameter(t.Name, t.Shape)) });
+        var weights = State(masters ?? tensors, masters is null ? "weights" : "fp32 master weights", p => p.Name).ToList();
+        var moments = State(firstMoment, "exp_avg", p => p.FirstMoment).Concat(State(secondMoment, "exp_avg_sq", p => p.SecondMoment)).ToList();
+        return (weights, moments);
     }
 }

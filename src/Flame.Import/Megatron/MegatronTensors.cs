@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.RegularExpressions;
 using Flame.Import.Torch;
 
@@ -90,7 +91,7 @@ public sealed partial class MegatronTensors
             }
             else
             {
-                ReadState(key).CopyTo(destination);
+                ReadState(key, destination);
             }
         };
     }
@@ -120,13 +121,21 @@ public sealed partial class MegatronTensors
                 return;
             }
 
-            var stacked = ReadState(LayerPrefix + rest);
-            stacked.AsSpan(layer * destination.Length, destination.Length).CopyTo(destination);
+            var stacked = ArrayPool<float>.Shared.Rent(destination.Length * Layers);
+            try
+            {
+                ReadState(LayerPrefix + rest, stacked.AsSpan(0, destination.Length * Layers));
+                stacked.AsSpan(layer * destination.Length, destination.Length).CopyTo(destination);
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(stacked);
+            }
         };
     }
 
-    // The optimizer's state of a parameter in the parameter's own global shape.
-    private float[] ReadState(string key)
+    // The optimizer's state of a parameter, in the parameter's own global shape, into `destination`.
+    private void ReadState(string key, Span<float> destination)
     {
         var where = $"{Checkpoint.Folder}: optimizer state {_state} of '{key}'";
         if (!_stateKeys.TryGetValue(key, out var stateKey))
@@ -136,10 +145,10 @@ public sealed partial class MegatronTensors
 
         var shape = Shape(key);
         var saved = Checkpoint.Get(stateKey).Size;
-        var flat = Checkpoint.ReadFloats(stateKey);
         if (saved.SequenceEqual(shape))
         {
-            return flat;
+            Checkpoint.ReadInto(stateKey, null, destination);
+            return;
         }
 
         var fragments = saved[..^1];
@@ -155,18 +164,24 @@ public sealed partial class MegatronTensors
             throw new InvalidDataException($"{where}: saved as [{string.Join(", ", saved)}]; fragments of [{string.Join(", ", local)}] hold {count} elements each");
         }
 
-        var whole = new float[flat.Length];
-        var index = new long[fragments.Length];
-        for (var fragment = 0L; fragment * count < flat.Length; fragment++)
+        var flat = ArrayPool<float>.Shared.Rent(destination.Length);
+        try
         {
-            TensorBlocks.Place(flat.AsSpan(checked((int)(fragment * count)), (int)count), index.Select((i, a) => i * local[a]).ToArray(), local, shape, whole);
-            for (var axis = index.Length - 1; axis >= 0 && ++index[axis] == fragments[axis]; axis--)
+            Checkpoint.ReadInto(stateKey, null, flat.AsSpan(0, destination.Length));
+            var index = new long[fragments.Length];
+            for (var fragment = 0L; fragment * count < destination.Length; fragment++)
             {
-                index[axis] = 0;
+                TensorBlocks.Place(flat.AsSpan(checked((int)(fragment * count)), (int)count), index.Select((i, a) => i * local[a]).ToArray(), local, shape, destination);
+                for (var axis = index.Length - 1; axis >= 0 && ++index[axis] == fragments[axis]; axis--)
+                {
+                    index[axis] = 0;
+                }
             }
         }
-
-        return whole;
+        finally
+        {
+            ArrayPool<float>.Shared.Return(flat);
+        }
     }
 
     /// <summary>Model tensors nothing has read: they belong to an architecture we do not build.</summary>

@@ -17,30 +17,20 @@ namespace Flame.Import.Megatron;
 public static class MegatronWeights
 {
     /// <summary>The weights in our names, each read, transformed and converted when a writer asks for its bytes.</summary>
+    /// <param name="buffers">What the tensors are converted through (share one among the maps of a checkpoint).</param>
     /// <param name="progress">Told when the writer reaches each layer.</param>
-    public static IReadOnlyList<PendingTensor> Map(MegatronTensors tensors, ModelConfig c, Action<string>? progress = null)
+    public static IReadOnlyList<PendingTensor> Map(MegatronTensors tensors, ModelConfig c, ConversionBuffers buffers, Action<string>? progress = null)
     {
         int h = c.Hidden, vocab = c.PaddedVocab;
         var weights = new List<PendingTensor>();
-        // Two buffers the size of the largest tensor serve every tensor in turn (a writer takes one
-        // tensor's bytes before it asks for the next): fresh arrays per tensor fragment the large-object
-        // heap until memory is a multiple of the largest tensor (measured: docs/benchmarks.md).
-        float[] source = [];
-        byte[] result = [];
         void Add(string name, long[] shape, MegatronTensors.Reader read, Transform transform) =>
             weights.Add(new PendingTensor(name, "F32", shape, () =>
             {
                 var count = checked((int)shape.Aggregate(1L, (n, d) => n * d));
-                if (source.Length < count)
-                {
-                    var largest = checked((int)weights.Max(w => w.ElementCount));           // allocated once, at the first tensor
-                    source = new float[largest];
-                    result = new byte[largest * sizeof(float)];
-                }
-
-                read(source.AsSpan(0, count));
-                transform(source.AsSpan(0, count), MemoryMarshal.Cast<byte, float>(result.AsSpan(0, count * sizeof(float))));
-                return result.AsMemory(0, count * sizeof(float));
+                var (values, bytes) = buffers.For(count, weights.Max(w => w.ElementCount));
+                read(values.AsSpan(0, count));
+                transform(values.AsSpan(0, count), MemoryMarshal.Cast<byte, float>(bytes.AsSpan(0, count * sizeof(float))));
+                return bytes.AsMemory(0, count * sizeof(float));
             }));
 
         Add("embed.weight", [vocab, h], tensors.Whole(MegatronNames.Embedding), Copy);
