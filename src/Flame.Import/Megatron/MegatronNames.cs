@@ -24,9 +24,12 @@ public static class MegatronNames
     public static readonly string[] MoeNorm = ["pre_mlp_layernorm.weight"];
     public const string Router = "mlp.router.weight";
 
-    /// <summary>Stacked by expert: [E, 2F, H] and [E, H, F] (older Megatron-Core saved them one level up).</summary>
-    public static readonly string[] ExpertFc1 = ["mlp.experts.experts.linear_fc1.weight", "mlp.experts.linear_fc1.weight"];
-    public static readonly string[] ExpertFc2 = ["mlp.experts.experts.linear_fc2.weight", "mlp.experts.linear_fc2.weight"];
+    /// <summary>
+    /// Stacked by expert: [E, 2F, H] and [E, H, F]. SequentialMLP, GroupedMLP and TEGroupedMLP all save
+    /// these keys (experts.py of core_r0.8.0 to core_r0.11.0), so grouped-GEMM checkpoints read the same.
+    /// </summary>
+    public static readonly string[] ExpertFc1 = ["mlp.experts.experts.linear_fc1.weight"];
+    public static readonly string[] ExpertFc2 = ["mlp.experts.experts.linear_fc2.weight"];
     public const string SharedFc1 = "mlp.shared_experts.linear_fc1.weight";
     public const string SharedFc2 = "mlp.shared_experts.linear_fc2.weight";
 
