@@ -46,6 +46,12 @@ public sealed class ImportCommandTests
             Assert.AreEqual(0, export.ExitCode, export.Error);
             Assert.IsTrue(File.Exists(Path.Combine(run, "export", "iter_0000020", "model.onnx")));
             Assert.IsTrue(File.Exists(Path.Combine(run, "export", "iter_0000020", "tokenizer.json")));
+
+            // serve loads the export as it is: the model's routing comes back for each MoE layer.
+            using var served = Flame.Server.ServedModel.Load(Path.Combine(run, "export", "iter_0000020"));
+            var forward = served.Forward(served.Tokenizer.Encode("the whale and the sea"), Flame.Server.ExpertInterventions.None);
+            CollectionAssert.AreEqual(new[] { 1, 2 }, forward.Routing.Keys.Order().ToArray());
+            Assert.AreEqual(384, forward.Vocabulary);
         }
         finally
         {
