@@ -47,12 +47,12 @@ def main():
 
     peak = peak_memory_mib(a.device)
     result = {
-        "config": c["name"], "batch": a.batch, "seq": a.seq, "decode": a.decode, "device": a.device, "dtype": a.dtype, "torch": torch.__version__,
+        "config": c["name"], "experts": "stacked" if a.stacked_experts else "separate", "batch": a.batch, "seq": a.seq, "decode": a.decode, "device": a.device, "dtype": a.dtype, "torch": torch.__version__,
         "prefill_ms_median": prefill * 1000, "prefill_tokens_per_s": a.batch * a.seq / prefill,
         "decode_ms_per_step": decode / max(1, a.decode) * 1000, "decode_tokens_per_s": a.batch * a.decode / decode if a.decode else None,
         "peak_memory_mib": peak,
     }
-    report(result, f"{c['name']}, batch {a.batch} x {a.seq}, {a.device} {a.dtype}, torch {torch.__version__}: prefill {prefill * 1000:.0f} ms = "
+    report(result, f"{c['name']} ({result['experts']} experts), batch {a.batch} x {a.seq}, {a.device} {a.dtype}, torch {torch.__version__}: prefill {prefill * 1000:.0f} ms = "
            f"{result['prefill_tokens_per_s']:.0f} tokens/s; decode {result['decode_ms_per_step']:.1f} ms/step = {result['decode_tokens_per_s'] or 0:.0f} tokens/s; "
            f"peak {'GPU memory' if cuda else 'RSS'} {peak} MiB", a.json)
 

@@ -7,8 +7,11 @@ probabilities as combine weights, not renormalised), a shared expert, an untied 
 laid out [in, out]. Loss = cross-entropy + 0.01 load-balancing + 0.001 z-loss per MoE layer.
 AdamW (0.9, 0.999, 1e-8, weight decay 0.01 on matrices), clipping at 1.0.
 
-Expert dispatch is dropless and eager: token-slots are sorted by expert and each expert runs on
-its slice (the usual eager PyTorch MoE, like Megatron's sequential grouped MLP).
+Expert dispatch is dropless and eager, as a PyTorch user writes it (Megatron-Core's SequentialMLP,
+Hugging Face's Mixtral): each expert is its own parameters, its tokens are gathered by index and its
+outputs added back with index_add_. `--stacked-experts` keeps the experts in one [E, in, out]
+parameter per projection indexed per expert instead: each index's backward then materialises a
+gradient of the whole stack, so it is the slower form (measured: docs/benchmarks.md).
 
 Run with Debian's torch: /usr/bin/python3 bench/train_torch.py --config flame-moe-38m
 """
@@ -45,9 +48,10 @@ def swiglu(x, fc1, fc2):
 
 
 class FlameMoe(torch.nn.Module):
-    def __init__(self, c):
+    def __init__(self, c, stacked_experts=False):
         super().__init__()
         self.c = c
+        self.stacked_experts = stacked_experts
         h, std = c["hidden"], c["init_std"]
         p = lambda *shape: torch.nn.Parameter(torch.randn(*shape) * std)
         ones = lambda n: torch.nn.Parameter(torch.ones(n))
@@ -58,8 +62,12 @@ class FlameMoe(torch.nn.Module):
             if i < c["dense_layers"] or c["experts"] == 0:
                 layer.update({"fc1": p(h, 2 * c["dense_ffn"]), "fc2": p(c["dense_ffn"], h)})
             else:
-                layer.update({"router": p(h, c["experts"]), "experts_fc1": p(c["experts"], h, 2 * c["expert_ffn"]),
-                              "experts_fc2": p(c["experts"], c["expert_ffn"], h)})
+                layer.update({"router": p(h, c["experts"])})
+                if stacked_experts:
+                    layer.update({"experts_fc1": p(c["experts"], h, 2 * c["expert_ffn"]), "experts_fc2": p(c["experts"], c["expert_ffn"], h)})
+                else:
+                    for e in range(c["experts"]):
+                        layer.update({f"expert{e}_fc1": p(h, 2 * c["expert_ffn"]), f"expert{e}_fc2": p(c["expert_ffn"], h)})
                 if c["shared_ffn"] > 0:
                     layer.update({"shared_fc1": p(h, 2 * c["shared_ffn"]), "shared_fc2": p(c["shared_ffn"], h)})
             self.layers.append(layer)
@@ -105,7 +113,8 @@ class FlameMoe(torch.nn.Module):
             if n == 0:
                 continue
             rows = slot_tokens[start:start + n]
-            y = swiglu(tokens[rows], layer["experts_fc1"][e], layer["experts_fc2"][e])
+            fc1, fc2 = (layer["experts_fc1"][e], layer["experts_fc2"][e]) if self.stacked_experts else (layer[f"expert{e}_fc1"], layer[f"expert{e}_fc2"])
+            y = swiglu(tokens[rows], fc1, fc2)
             out.index_add_(0, rows, y * gates[start:start + n, None].to(y.dtype))
             start += n
         if "shared_fc1" in layer:
@@ -134,6 +143,7 @@ def add_common_arguments(parser):
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dtype", default="fp32", choices=["fp32", "bf16"])
+    parser.add_argument("--stacked-experts", action="store_true", help="one [E, in, out] parameter per expert projection (the slower form) instead of one per expert")
     parser.add_argument("--json", help="write the results here")
 
 
@@ -142,7 +152,7 @@ def seeded_model(a):
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     c = load_config(a.config)
-    return c, FlameMoe(c).to(a.device)
+    return c, FlameMoe(c, a.stacked_experts).to(a.device)
 
 
 def peak_memory_mib(device):
@@ -217,11 +227,11 @@ def main():
     median = statistics.median(times)
     peak = peak_memory_mib(a.device)
     result = {
-        "config": c["name"], "batch": a.batch, "seq": a.seq, "steps": a.steps, "threads": a.threads, "device": a.device, "dtype": a.dtype,
+        "config": c["name"], "experts": "stacked" if a.stacked_experts else "separate", "batch": a.batch, "seq": a.seq, "steps": a.steps, "threads": a.threads, "device": a.device, "dtype": a.dtype,
         "compiled": compiled, "torch": torch.__version__, "ms_per_step_median": median * 1000, "ms_per_step_mean": statistics.mean(times) * 1000,
         "tokens_per_s": a.batch * a.seq / median, "peak_memory_mib": peak,
     }
-    report(result, f"{c['name']}, batch {a.batch} x {a.seq}, {a.device} {a.dtype}{' compiled' if compiled else ''}, torch {torch.__version__}: "
+    report(result, f"{c['name']} ({result['experts']} experts), batch {a.batch} x {a.seq}, {a.device} {a.dtype}{' compiled' if compiled else ''}, torch {torch.__version__}: "
            f"{median * 1000:.0f} ms/step median = {result['tokens_per_s']:.0f} tokens/s; peak {'GPU memory' if a.device.startswith('cuda') else 'RSS'} {peak} MiB", a.json)
 
 

@@ -19,5 +19,22 @@ public static class OrtRuntime
         return environment;
     });
 
+    // ORT's BFCArena grows by kNextPowerOfTwo unless told otherwise; 1 = kSameAsRequested.
+    private const int ArenaGrowsByRequest = 1;
+
+    private static readonly Lazy<bool> CpuArena = new(() =>
+    {
+        using var memory = new OrtMemoryInfo("Cpu", OrtAllocatorType.ArenaAllocator, 0, OrtMemType.Default);
+        using var arena = new OrtArenaCfg(0, ArenaGrowsByRequest, -1, -1);
+        Environment.CreateAndRegisterAllocator(memory, arena);
+        return true;
+    });
+
     public static OrtEnv Environment => Shared.Value;
+
+    /// <summary>
+    /// Registers, once, the CPU arena that sessions with <see cref="SessionSettings.SharedCpuArena"/>
+    /// share: one pool for all of them, grown by exactly what is asked.
+    /// </summary>
+    public static void RegisterSharedCpuArena() => _ = CpuArena.Value;
 }

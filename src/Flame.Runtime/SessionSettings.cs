@@ -56,6 +56,14 @@ public sealed record SessionSettings
     public bool CpuMemoryArena { get; init; } = true;
 
     /// <summary>
+    /// The CPU arena is the process's one shared arena (<see cref="OrtRuntime.RegisterSharedCpuArena"/>),
+    /// grown by exactly what is asked, instead of one per session grown by doubling: the sessions of
+    /// a training step (training graph, optimizer, evaluation) then reuse one pool rather than each
+    /// keeping its own peak.
+    /// </summary>
+    public bool SharedCpuArena { get; init; }
+
+    /// <summary>
     /// CUDA only: the device arena grows by exactly what is asked (ORT's kSameAsRequested) instead
     /// of doubling; for allocators of long-lived tensors (a run's weights and optimizer state),
     /// where doubling would reserve up to twice their size.
@@ -84,6 +92,12 @@ public sealed record SessionSettings
         };
         try
         {
+            if (SharedCpuArena && CpuMemoryArena)
+            {
+                OrtRuntime.RegisterSharedCpuArena();
+                options.AddSessionConfigEntry("session.use_env_allocators", "1");
+            }
+
             foreach (var (key, value) in ConfigEntries)
             {
                 options.AddSessionConfigEntry(key, value);

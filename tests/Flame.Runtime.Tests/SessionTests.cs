@@ -20,6 +20,22 @@ public sealed class SessionTests
     }
 
     [TestMethod]
+    public void SessionsOnTheSharedCpuArenaComputeWhatTheirOwnArenasDo()
+    {
+        var settings = new SessionSettings { SharedCpuArena = true };
+        using var first = new ModelSession(TinyModels.Add(), settings);
+        using var second = new ModelSession(TinyModels.Add(), settings);
+        using var x = OrtValue.FromArray(Enumerable.Range(0, 3000).Select(i => (float)i).ToArray(), 1000, 3);
+        using var y = OrtValue.FromArray(Enumerable.Range(0, 3000).Select(i => 0.5f * i).ToArray(), 1000, 3);
+        var inputs = new Dictionary<string, OrtValue> { ["x"] = x, ["y"] = y };
+        using var a = first.Run(inputs);
+        using var b = second.Run(inputs);
+        var expected = Enumerable.Range(0, 3000).Select(i => 1.5f * i).ToArray();
+        CollectionAssert.AreEqual(expected, a["z"].ToArray<float>());
+        CollectionAssert.AreEqual(expected, b["z"].ToArray<float>());
+    }
+
+    [TestMethod]
     public void ReportsInputAndOutputMetadataWithSymbolicDimensions()
     {
         using var session = new ModelSession(TinyModels.Add());

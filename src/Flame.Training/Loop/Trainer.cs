@@ -197,7 +197,7 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public StepReport? Train(IProgress<StepReport>? progress = null, long? stopAfter = null, CancellationToken cancellation = default)
     {
-        var settings = new SessionSettings { IntraOpThreads = _options.Threads, Device = ExecutionDevice.Parse(_options.Device) };
+        var settings = new SessionSettings { IntraOpThreads = _options.Threads, Device = ExecutionDevice.Parse(_options.Device), SharedCpuArena = true };
         SessionSettings Profiled(string session) => _options.ProfilePrefix is { } prefix ? settings with { ProfilingPrefix = $"{prefix}-{session}" } : settings;   // ORT names profiles by the second: one prefix per session
         using var evaluation = new ModelSession(Path.Combine(_run, RunFiles.EvalModel), settings);
         using var log = new TrainingLog(RunFiles.TrainLog(_run), _moeLayers, _step);
