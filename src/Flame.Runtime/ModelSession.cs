@@ -18,12 +18,35 @@ public sealed class ModelSession : IModelRunner
     // Read-only while runs use it, so one instance serves every run without options of its own.
     private readonly RunOptions _defaults = new();
 
+    // Weights ORT reads in place (AddInitializer): they live as long as the session.
+    private readonly IReadOnlyList<OrtValue> _weights = [];
+
     /// <summary>Loads a model from its serialized bytes.</summary>
     /// <exception cref="OnnxRuntimeException">the bytes are not a valid model, or ORT cannot run it; ORT's message says why.</exception>
     /// <exception cref="DeviceUnavailableException">the settings ask for CUDA and this machine or build cannot run it.</exception>
     public ModelSession(byte[] model, SessionSettings? settings = null)
         : this(settings, options => new InferenceSession(model, options))
     {
+    }
+
+    /// <summary>
+    /// Loads a model whose weights the session supplies (declared with Flame.Onnx's
+    /// SessionWeights.Declare): ORT uses <paramref name="weights"/> in place, so they are in memory
+    /// once. They must be buffers the caller owns (OrtValue.FromArray over arrays; ORT refuses
+    /// values it allocated). Once the session exists it owns them and disposes them with itself.
+    /// </summary>
+    public ModelSession(byte[] model, IReadOnlyDictionary<string, OrtValue> weights, SessionSettings? settings = null)
+        : this(settings, options =>
+        {
+            foreach (var (name, value) in weights)
+            {
+                options.AddInitializer(name, value);
+            }
+
+            return new InferenceSession(model, options);
+        })
+    {
+        _weights = [.. weights.Values];
     }
 
     /// <summary>Loads a model file (external data is resolved relative to its folder).</summary>
@@ -95,5 +118,9 @@ public sealed class ModelSession : IModelRunner
     {
         Native.Dispose();
         _defaults.Dispose();
+        foreach (var weight in _weights)
+        {
+            weight.Dispose();
+        }
     }
 }

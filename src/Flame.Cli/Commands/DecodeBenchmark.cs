@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Flame.ModelGraphs.Builder;
 using Flame.ModelGraphs.Config;
 using Flame.ModelGraphs.Model;
 using Flame.Onnx.Transforms;
@@ -27,8 +28,8 @@ internal static class DecodeBenchmark
             throw new ArgumentException($"--seq {prompt} + --decode {steps} exceeds the model's max_seq_len {c.MaxSequenceLength}");
         }
 
-        var model = FunctionInliner.Inline(FlameMoeModel.Build(c, new ForwardOptions(KvCache: true)).Model).ToByteArray();
-        using var session = new ModelSession(model, settings);
+        using var opened = BenchForwardCommand.Open(() => FlameMoeModel.Build(c, new ForwardOptions(WeightsAs.Inputs, KvCache: true)), settings);
+        var session = opened.Session;
         using var memory = DeviceMemories.For(settings.Device);
         var cacheNames = Enumerable.Range(0, c.Layers).SelectMany(l => new[] { "key", "value" }.Select(kv => (Past: FlameMoeModel.PastKeyValue(l, kv), Present: FlameMoeModel.PresentKeyValue(l, kv)))).ToList();
 
