@@ -8,6 +8,9 @@ public static class MegatronFixture
     /// <summary>Two checkpoints (iter_0000010, iter_0000020) of a 3-layer model: layer 0 dense, two MoE layers of 8 experts (top-2, a shared expert), bf16, EP 2.</summary>
     public static string Release => Path.Combine(Folder, "release");
 
+    /// <summary>A 2-layer all-MoE model whose layers are saved stacked along a prepended layer axis (homogeneous layers).</summary>
+    public static string Stacked => Path.Combine(Folder, "stacked", "iter_0000007");
+
     /// <summary>A checkpoint with grouped-query attention (2 query groups for 4 heads): another architecture.</summary>
     public static string GroupedQuery => Path.Combine(Folder, "gqa", "iter_0000005");
 

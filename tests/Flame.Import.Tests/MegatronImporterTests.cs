@@ -28,23 +28,37 @@ public sealed class MegatronImporterTests
     {
         var result = Import(MegatronFixture.Release);
         CollectionAssert.AreEqual(new long[] { 10, 20 }, result.Iterations.ToArray());
-        using var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(MegatronFixture.Folder, "expected_logits.json")));
-        var ids = expected.RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-        var store = new CheckpointStore(result.Run);
         foreach (var step in result.Iterations)
         {
-            var model = CheckpointForward.Build(store.Load(step));
-            using var session = new ModelSession(model.ToByteArray());
-            using var input = OrtValue.FromArray(ids, 1, ids.Length);
-            using var outputs = session.Run(new Dictionary<string, OrtValue> { [FlameMoeModel.InputIds] = input });
-            var logits = outputs[FlameMoeModel.Logits].ToArray<float>();
-            var want = expected.RootElement.GetProperty("logits").GetProperty(CheckpointStore.NameOf(step)).EnumerateArray()
-                .SelectMany(row => row.EnumerateArray().Select(v => v.GetDouble())).ToArray();
-            Assert.AreEqual(want.Length, logits.Length);
-            var scale = want.Max(Math.Abs);
-            var worst = logits.Select((v, i) => Math.Abs(v - want[i]) / scale).Max();
-            Assert.IsTrue(worst < 1e-5, $"{CheckpointStore.NameOf(step)}: max relative error of the logits {worst:E2}");
+            AssertLogits(result.Run, step, CheckpointStore.NameOf(step));
         }
+    }
+
+    [TestMethod]
+    public void LayersSavedStackedAlongAPrependedAxisImportAsWell()
+    {
+        var result = Import(MegatronFixture.Stacked);
+        Assert.AreEqual(0, result.Model.Config.DenseLayers);
+        Assert.AreEqual(2, result.Model.Config.Layers);
+        AssertLogits(result.Run, 7, "stacked/iter_0000007");
+    }
+
+    // ORT's logits of the imported checkpoint against the generator's float64 forward pass over Megatron's layout.
+    private static void AssertLogits(string run, long step, string expectedKey)
+    {
+        using var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(MegatronFixture.Folder, "expected_logits.json")));
+        var ids = expected.RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+        var model = CheckpointForward.Build(new CheckpointStore(run).Load(step));
+        using var session = new ModelSession(model.ToByteArray());
+        using var input = OrtValue.FromArray(ids, 1, ids.Length);
+        using var outputs = session.Run(new Dictionary<string, OrtValue> { [FlameMoeModel.InputIds] = input });
+        var logits = outputs[FlameMoeModel.Logits].ToArray<float>();
+        var want = expected.RootElement.GetProperty("logits").GetProperty(expectedKey).EnumerateArray()
+            .SelectMany(row => row.EnumerateArray().Select(v => v.GetDouble())).ToArray();
+        Assert.AreEqual(want.Length, logits.Length);
+        var scale = want.Max(Math.Abs);
+        var worst = logits.Select((v, i) => Math.Abs(v - want[i]) / scale).Max();
+        Assert.IsTrue(worst < 1e-5, $"{expectedKey}: max relative error of the logits {worst:E2}");
     }
 
     [TestMethod]
