@@ -31,19 +31,32 @@ public sealed class ModelSession : IModelRunner
 
     /// <summary>
     /// Loads a model whose weights the session supplies (declared with Flame.Onnx's
-    /// SessionWeights.Declare): ORT uses <paramref name="weights"/> in place, so they are in memory
-    /// once. They must be buffers the caller owns (OrtValue.FromArray over arrays; ORT refuses
-    /// values it allocated). Once the session exists it owns them and disposes them with itself.
+    /// SessionWeights.Declare), from <paramref name="weights"/>. They must be buffers the caller owns
+    /// (OrtValue.FromArray over arrays; ORT refuses values it allocated) and, as ORT's API requires,
+    /// outlive the session, although ORT 1.31 copies them when the session is created. The session owns them from this call on: it disposes them with itself,
+    /// or at once when it cannot be created.
     /// </summary>
     public ModelSession(byte[] model, IReadOnlyDictionary<string, OrtValue> weights, SessionSettings? settings = null)
         : this(settings, options =>
         {
-            foreach (var (name, value) in weights)
+            try
             {
-                options.AddInitializer(name, value);
-            }
+                foreach (var (name, value) in weights)
+                {
+                    options.AddInitializer(name, value);
+                }
 
-            return new InferenceSession(model, options);
+                return new InferenceSession(model, options);
+            }
+            catch
+            {
+                foreach (var value in weights.Values)
+                {
+                    value.Dispose();
+                }
+
+                throw;
+            }
         })
     {
         _weights = [.. weights.Values];

@@ -57,32 +57,13 @@ public sealed class ServedModel : IDisposable
         var tokenizer = TokenizerFiles.Load(Need("tokenizer.json"));
         var graph = FlameMoeModel.Build(config, new ForwardOptions(WeightsAs.Inputs, ExpertInterventions: true, KvCache: true));
         // The weights go to the session as its own initializers (in memory once), not into the graph.
-        var weights = new Dictionary<string, OrtValue>();
-        ModelSession session;
-        try
+        Dictionary<string, OrtValue> weights;
+        using (var file = SafeTensorsFile.Open(Need("model.safetensors")))
         {
-            using (var file = SafeTensorsFile.Open(Need("model.safetensors")))
-            {
-                foreach (var parameter in graph.Parameters)
-                {
-                    // ORT takes only buffers its caller owns as session initializers: a managed array, pinned by the value.
-                    var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(file.ReadExpected(parameter.Name, "F32", parameter.Shape)).ToArray();
-                    weights[parameter.Name] = OrtValue.FromArray(values, parameter.Shape);
-                }
-            }
-
-            session = new ModelSession(FunctionInliner.Inline(ForwardWeights.Declared(graph)).ToByteArray(), weights, settings);
-        }
-        catch
-        {
-            foreach (var value in weights.Values)
-            {
-                value.Dispose();
-            }
-
-            throw;
+            weights = SuppliedWeights.Read(file, graph.Parameters.Select(p => (p.Name, p.Shape)));
         }
 
+        var session = new ModelSession(FunctionInliner.Inline(ForwardWeights.Declared(graph)).ToByteArray(), weights, settings);
         return new ServedModel(config, tokenizer, session, graph.MoeLayers, folder);
     }
 

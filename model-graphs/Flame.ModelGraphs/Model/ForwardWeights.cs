@@ -39,7 +39,7 @@ public static class ForwardWeights
 
     /// <summary>
     /// The graph's model with every parameter an initializer whose bytes the session supplies
-    /// (Flame.Onnx's SessionWeights): the weights are then in memory once, as the caller's buffers.
+    /// (Flame.Onnx's SessionWeights), instead of bytes embedded in the graph.
     /// </summary>
     public static ModelProto Declared(ForwardGraph graph) => SessionWeights.Declare(graph.Model,
         graph.Parameters.Select(p => new SessionWeight(p.Name, TensorProto.Types.DataType.Float, p.Shape, p.ElementCount * sizeof(float))));

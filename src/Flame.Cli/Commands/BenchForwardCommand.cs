@@ -88,8 +88,8 @@ public static class BenchForwardCommand
     }
 
     /// <summary>
-    /// Builds the graph with its seeded weights supplied by the session (ForwardWeights.Declared), so
-    /// the weights are in memory once, as a served model's are, and opens the session.
+    /// Builds the graph with its seeded weights supplied by the session (ForwardWeights.Declared), as a
+    /// served model's are, and opens the session.
     /// </summary>
     internal static OpenedModel Open(Func<ForwardGraph> build, SessionSettings settings, ulong seed = 1234)
     {

@@ -21,7 +21,9 @@ internal static class ModelRunners
 
     public static Func<IModelRunner> FromCheckpoint(CheckpointStore store, long step, SessionSettings settings, int shards, string[]? shardDevices = null, string precision = "fp32") => shards > 1
         ? () => ExpertParallelForward.Open(store.Load(step), shards, settings, shardDevices?.Select(ExecutionDevice.Parse).ToList())
-        : () => new ModelSession(TrainingModel.WithPrecision(FunctionInliner.Inline(CheckpointForward.Build(store.Load(step))), precision).ToByteArray(), settings);
+        : precision == "fp32"
+            ? () => CheckpointForward.OpenSession(store.Load(step), settings)
+            : () => new ModelSession(TrainingModel.WithPrecision(FunctionInliner.Inline(CheckpointForward.Build(store.Load(step))), precision).ToByteArray(), settings);
 
     /// <summary>Refuses what cannot run: bf16 on the CPU (ORT's CPU provider has no bfloat16 MatMul), reduced precision with expert shards.</summary>
     public static void CheckPrecision(string precision, ExecutionDevice device, int shards)

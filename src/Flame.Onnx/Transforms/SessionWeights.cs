@@ -7,10 +7,12 @@ namespace Flame.Onnx.Transforms;
 public sealed record SessionWeight(string Name, TensorProto.Types.DataType DataType, long[] Dims, long ByteLength);
 
 /// <summary>
-/// Declares weights as initializers whose bytes the session supplies (ORT's AddInitializer),
-/// so that the weights are in memory once: the caller's buffers, which ORT uses in place.
-/// An embedded initializer exists three times on the way to a running session (the proto, its
-/// serialized bytes, ORT's tensor): flame-moe-38m's inference peaked at 2.0 GB that way.
+/// Declares weights as initializers whose bytes the session supplies (ORT's AddInitializer)
+/// instead of embedding them. An embedded weight exists in the proto, in its serialized bytes
+/// and in ORT's tensors, and a model's bytes cannot exceed protobuf's 2 GB. Supplied, it exists
+/// in the caller's buffer and in ORT's tensors: ORT 1.31 copies supplied buffers at session
+/// creation (measured: a 512 MiB weight adds 512 MiB). flame-moe-38m's inference peak fell from
+/// 2.0 to 1.15 GB this way (docs/benchmarks.md).
 /// Each declared initializer is marked as external data at location "." (the working folder,
 /// which exists, so ORT's load-time path check passes); ORT never reads it, because the
 /// session's own initializer of the same name replaces it.

@@ -4,6 +4,8 @@ using Flame.ModelGraphs.Config;
 using Flame.ModelGraphs.Model;
 using Flame.Onnx.Proto;
 using Flame.Onnx.SafeTensors;
+using Flame.Runtime;
+using Google.Protobuf;
 
 namespace Flame.Training.Checkpoints;
 
@@ -21,6 +23,24 @@ public static class CheckpointForward
         var model = ForwardWeights.Attach(graph, weights);
         model.MetadataProps.Add(new StringStringEntryProto { Key = "flame.step", Value = checkpoint.State.Step.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         return model;
+    }
+
+    /// <summary>
+    /// A session on the checkpoint's forward graph with the weights supplied by the session
+    /// (ForwardWeights.Declared, <see cref="SuppliedWeights"/>) rather than embedded in it: no
+    /// proto and serialized copies of them on the way to ORT, and no 2 GB protobuf limit, which
+    /// a model of more than about 500M parameters exceeds.
+    /// </summary>
+    public static ModelSession OpenSession(LoadedCheckpoint checkpoint, SessionSettings settings, ForwardOptions? options = null)
+    {
+        var graph = FlameMoeModel.Build(ConfigOf(checkpoint), (options ?? new ForwardOptions()) with { Weights = WeightsAs.Inputs });
+        Dictionary<string, Microsoft.ML.OnnxRuntime.OrtValue> weights;
+        using (var file = checkpoint.OpenWeights())
+        {
+            weights = SuppliedWeights.Read(file, graph.Parameters.Select(p => (p.Name, p.Shape)));
+        }
+
+        return new ModelSession(Flame.Onnx.Transforms.FunctionInliner.Inline(ForwardWeights.Declared(graph)).ToByteArray(), weights, settings);
     }
 
     /// <summary>The model config a checkpoint was saved with, validated.</summary>

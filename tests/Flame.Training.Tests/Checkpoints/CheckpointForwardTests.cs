@@ -30,6 +30,8 @@ public sealed class CheckpointForwardTests
             Assert.AreEqual("7", fromCheckpoint.MetadataProps.Single(m => m.Key == "flame.step").Value);
             Assert.AreEqual(1, fromCheckpoint.Graph.Input.Count, "only input_ids remains an input");
             CollectionAssert.AreEqual(Logits(direct), Logits(fromCheckpoint));
+            using var supplied = CheckpointForward.OpenSession(store.Load(7), SessionSettings.Default);
+            CollectionAssert.AreEqual(Logits(direct), Logits(supplied), "the session holding the weights computes the same");
         }
         finally
         {
@@ -50,6 +52,8 @@ public sealed class CheckpointForwardTests
 
             var error = Assert.ThrowsExactly<InvalidDataException>(() => CheckpointForward.Build(store.Load(1)));
             StringAssert.Contains(error.Message, "embed.weight");
+            error = Assert.ThrowsExactly<InvalidDataException>(() => CheckpointForward.OpenSession(store.Load(1), SessionSettings.Default));
+            StringAssert.Contains(error.Message, "embed.weight");
         }
         finally
         {
@@ -60,6 +64,11 @@ public sealed class CheckpointForwardTests
     private static float[] Logits(Flame.Onnx.Proto.ModelProto model)
     {
         using var session = new ModelSession(model.ToByteArray());
+        return Logits(session);
+    }
+
+    private static float[] Logits(ModelSession session)
+    {
         using var ids = OrtValue.FromArray(new long[] { 1, 2, 3, 4, 5 }, 1, 5);
         using var results = session.Run(new Dictionary<string, OrtValue> { [FlameMoeModel.InputIds] = ids }, [FlameMoeModel.Logits]);
         return results[FlameMoeModel.Logits].ToArray<float>();
