@@ -56,7 +56,7 @@ public sealed class ServedModel : IDisposable
         var config = ModelConfigs.Load(Need("config.json"));
         var tokenizer = TokenizerFiles.Load(Need("tokenizer.json"));
         var graph = FlameMoeModel.Build(config, new ForwardOptions(WeightsAs.Inputs, ExpertInterventions: true, KvCache: true));
-        // The weights go to the session as its own initializers (in memory once), not into the graph.
+        // The weights go to the session as its own initializers, not into the graph: no proto copy of them, no 2 GB limit.
         Dictionary<string, OrtValue> weights;
         using (var file = SafeTensorsFile.Open(Need("model.safetensors")))
         {
