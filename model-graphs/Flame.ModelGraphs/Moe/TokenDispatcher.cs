@@ -52,19 +52,19 @@ public static class TokenDispatcher
             [(DataType.Float, accumulator.Shape)])[0];
 
     /// <summary>All experts' tokens at once, sorted by expert into a padded (E, C, H) batch (the ai.flame SortedDispatch function).</summary>
-    public sealed record SortedBatch(Value ExpertTokens, Value SlotPositions, Value SlotTokens, Value SlotGates);
+    public sealed record SortedBatch(Value ExpertTokens, Value SlotCells, Value CellSlots, Value SlotGates);
 
     public static SortedBatch DispatchSorted(GraphBuilder g, Value x, Router.Routing routing, int experts)
     {
         Dim capacity = Dim.Sym("expert_capacity"), slots = Dim.Sym("token_slots");
         var outputs = g.Call(FlameFunctions.SortedDispatch(g.Opset), [x, routing.Indices, routing.Weights],
-            [(DataType.Float, [experts, capacity, x[1]]), (DataType.Int64, [slots]), (DataType.Int64, [slots, 1]), (DataType.Float, [slots, 1])],
+            [(DataType.Float, [experts, capacity, x[1]]), (DataType.Int64, [slots, 1]), (DataType.Int64, [Dim.Sym("expert_cells"), 1]), (DataType.Float, [slots, 1])],
             Functions.FunctionWriter.Int("experts", experts));
         return new SortedBatch(outputs[0], outputs[1], outputs[2], outputs[3]);
     }
 
     /// <summary>The experts' outputs (E, C, H) weighted and added back into the tokens' rows (T, H).</summary>
     public static Value CombineSorted(GraphBuilder g, SortedBatch batch, Value expertOutput, Value x) =>
-        g.Call(FlameFunctions.SortedCombine(g.Opset), [expertOutput, batch.SlotPositions, batch.SlotTokens, batch.SlotGates, x],
+        g.Call(FlameFunctions.SortedCombine(g.Opset), [expertOutput, batch.SlotCells, batch.CellSlots, batch.SlotGates, x],
             [(DataType.Float, x.Shape)])[0];
 }
