@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Flame.Import.Torch;
 
@@ -60,11 +59,8 @@ public sealed class MegatronCheckpoint : IDisposable
     }
 
     /// <summary>The iteration in a folder name iter_NNNNNNN, or 0.</summary>
-    public static long IterationOfName(string folder)
-    {
-        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(folder));
-        return name.StartsWith("iter_", StringComparison.Ordinal) && long.TryParse(name[5..], NumberStyles.None, CultureInfo.InvariantCulture, out var step) ? step : 0;
-    }
+    public static long IterationOfName(string folder) =>
+        Flame.Training.Checkpoints.CheckpointStore.TryParseName(Path.GetFileName(Path.TrimEndingDirectorySeparator(folder)), out var step) ? step : 0;
 
     public void Dispose() => Tensors.Dispose();
 

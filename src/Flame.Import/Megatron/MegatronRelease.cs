@@ -1,4 +1,5 @@
 using System.Globalization;
+using Flame.Training.Checkpoints;
 
 namespace Flame.Import.Megatron;
 
@@ -23,7 +24,7 @@ public static class MegatronRelease
             return [path];
         }
 
-        var iterations = Directory.GetDirectories(path, "iter_*").Where(d => MegatronCheckpoint.IterationOfName(d) > 0 || Path.GetFileName(d) == "iter_0000000")
+        var iterations = Directory.GetDirectories(path, "iter_*").Where(d => CheckpointStore.TryParseName(Path.GetFileName(d), out _))
             .OrderBy(MegatronCheckpoint.IterationOfName).ToList();
         if (iterations.Count == 0)
         {

@@ -28,6 +28,13 @@ public sealed class CheckpointStore(string runDirectory, int keepLast = 2)
 
     public static string NameOf(long step) => $"iter_{step:D7}";
 
+    /// <summary>The step a checkpoint name (iter_NNNNNNN, Megatron's naming too) stands for; false for any other name.</summary>
+    public static bool TryParseName(string name, out long step)
+    {
+        step = -1;
+        return name.StartsWith("iter_", StringComparison.Ordinal) && long.TryParse(name["iter_".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out step);
+    }
+
     /// <summary>Saves a checkpoint atomically and prunes old ones; returns its folder.</summary>
     public string Save(CheckpointState state, IReadOnlyList<SafeTensor> weights, IReadOnlyList<SafeTensor> optimizer) =>
         Save(state, weights.Select(PendingTensor.Of).ToList(), optimizer.Select(PendingTensor.Of).ToList());
@@ -79,7 +86,7 @@ public sealed class CheckpointStore(string runDirectory, int keepLast = 2)
     public IReadOnlyList<long> Steps() =>
         !Directory.Exists(Folder) ? [] :
         Directory.GetDirectories(Folder, "iter_*")
-            .Select(d => long.TryParse(Path.GetFileName(d)["iter_".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var step) ? step : -1)
+            .Select(d => TryParseName(Path.GetFileName(d), out var step) ? step : -1)
             .Where(s => s >= 0 && File.Exists(Path.Combine(Folder, NameOf(s), StateFile)))
             .Order()
             .ToList();
@@ -94,7 +101,7 @@ public sealed class CheckpointStore(string runDirectory, int keepLast = 2)
         }
 
         var name = File.ReadAllText(pointer).Trim();
-        return name.StartsWith("iter_", StringComparison.Ordinal) && long.TryParse(name[5..], NumberStyles.None, CultureInfo.InvariantCulture, out var step)
+        return TryParseName(name, out var step)
             ? step
             : throw new InvalidDataException($"{pointer}: expected a checkpoint name like iter_0000100, found '{name}'");
     }
