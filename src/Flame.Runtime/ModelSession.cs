@@ -1,3 +1,6 @@
+using Flame.Onnx.Proto;
+using Flame.Onnx.Transforms;
+using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Runtime;
@@ -30,13 +33,37 @@ public sealed class ModelSession : IModelRunner
     }
 
     /// <summary>
-    /// Loads a model whose weights the session supplies (declared with Flame.Onnx's
-    /// SessionWeights.Declare), from <paramref name="weights"/>. They must be buffers the caller owns
-    /// (OrtValue.FromArray over arrays; ORT refuses values it allocated) and, as ORT's API requires,
-    /// outlive the session, although ORT 1.31 copies them when the session is created. The session owns them from this call on: it disposes them with itself,
-    /// or at once when it cannot be created.
+    /// A session on <paramref name="model"/> whose weights (graph inputs of the model) are given by
+    /// the session from <paramref name="weights"/> rather than embedded in the graph
+    /// (Flame.Onnx's SessionWeights, ORT's AddInitializer): no proto and serialized copies of them,
+    /// and no 2 GB protobuf limit. The model's functions are inlined first, as for every session of
+    /// ours. The weights must be buffers the caller owns (OrtValue.FromArray over arrays; ORT
+    /// refuses values it allocated) and, as ORT's API requires, outlive the session, although ORT
+    /// 1.31 copies them when the session is created. The session owns them from this call on: it
+    /// disposes them with itself, or at once when it cannot be created.
     /// </summary>
-    public ModelSession(byte[] model, IReadOnlyDictionary<string, OrtValue> weights, SessionSettings? settings = null)
+    public static ModelSession WithWeights(ModelProto model, IReadOnlyDictionary<string, OrtValue> weights, SessionSettings? settings = null)
+    {
+        byte[] declared;
+        try
+        {
+            declared = FunctionInliner.Inline(SessionWeights.Declare(model, weights.Select(w => new SessionWeight(
+                w.Key, (TensorProto.Types.DataType)w.Value.ElementType, w.Value.Shape, w.Value.Shape.Aggregate(1L, (n, d) => n * d) * TensorElementTypes.SizeOf(w.Value.ElementType))))).ToByteArray();
+        }
+        catch
+        {
+            foreach (var value in weights.Values)
+            {
+                value.Dispose();
+            }
+
+            throw;
+        }
+
+        return new ModelSession(declared, weights, settings);
+    }
+
+    private ModelSession(byte[] model, IReadOnlyDictionary<string, OrtValue> weights, SessionSettings? settings)
         : this(settings, options =>
         {
             try

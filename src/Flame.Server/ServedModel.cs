@@ -2,11 +2,8 @@ using Flame.Data.Tokenization;
 using Flame.ModelGraphs.Builder;
 using Flame.ModelGraphs.Config;
 using Flame.ModelGraphs.Model;
-using Flame.Onnx.Proto;
 using Flame.Onnx.SafeTensors;
-using Flame.Onnx.Transforms;
 using Flame.Runtime;
-using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Server;
@@ -63,7 +60,7 @@ public sealed class ServedModel : IDisposable
             weights = SuppliedWeights.Read(file, graph.Parameters.Select(p => (p.Name, p.Shape)));
         }
 
-        var session = new ModelSession(FunctionInliner.Inline(ForwardWeights.Declared(graph)).ToByteArray(), weights, settings);
+        var session = ModelSession.WithWeights(graph.Model, weights, settings);
         return new ServedModel(config, tokenizer, session, graph.MoeLayers, folder);
     }
 

@@ -1,6 +1,5 @@
 using Flame.Onnx.Proto;
 using Flame.Onnx.SafeTensors;
-using Flame.Onnx.Transforms;
 using Google.Protobuf;
 
 namespace Flame.ModelGraphs.Model;
@@ -36,11 +35,4 @@ public static class ForwardWeights
 
         return model;
     }
-
-    /// <summary>
-    /// The graph's model with every parameter an initializer whose bytes the session supplies
-    /// (Flame.Onnx's SessionWeights), instead of bytes embedded in the graph.
-    /// </summary>
-    public static ModelProto Declared(ForwardGraph graph) => SessionWeights.Declare(graph.Model,
-        graph.Parameters.Select(p => new SessionWeight(p.Name, TensorProto.Types.DataType.Float, p.Shape, p.ElementCount * sizeof(float))));
 }

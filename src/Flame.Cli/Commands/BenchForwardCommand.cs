@@ -4,9 +4,7 @@ using System.Globalization;
 using Flame.ModelGraphs.Builder;
 using Flame.ModelGraphs.Config;
 using Flame.ModelGraphs.Model;
-using Flame.Onnx.Transforms;
 using Flame.Runtime;
-using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Cli.Commands;
@@ -88,18 +86,17 @@ public static class BenchForwardCommand
     }
 
     /// <summary>
-    /// Builds the graph with its seeded weights supplied by the session (ForwardWeights.Declared), as a
+    /// Builds the graph with its seeded weights supplied by the session (ModelSession.WithWeights), as a
     /// served model's are, and opens the session.
     /// </summary>
     internal static OpenedModel Open(Func<ForwardGraph> build, SessionSettings settings, ulong seed = 1234)
     {
         var clock = Stopwatch.StartNew();
         var graph = build();
-        var model = FunctionInliner.Inline(ForwardWeights.Declared(graph)).ToByteArray();
         var weights = graph.Parameters.ToDictionary(p => p.Name, p => OrtValue.FromArray(WeightInitializer.Create(p, seed), p.Shape));
         var built = clock.Elapsed.TotalSeconds;
         clock.Restart();
-        var session = new ModelSession(model, weights, settings);
+        var session = ModelSession.WithWeights(graph.Model, weights, settings);
         return new OpenedModel(session, built, clock.Elapsed.TotalSeconds);
     }
 

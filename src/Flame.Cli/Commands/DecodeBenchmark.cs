@@ -2,9 +2,7 @@ using System.Diagnostics;
 using Flame.ModelGraphs.Builder;
 using Flame.ModelGraphs.Config;
 using Flame.ModelGraphs.Model;
-using Flame.Onnx.Transforms;
 using Flame.Runtime;
-using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.Cli.Commands;

@@ -5,7 +5,6 @@ using Flame.ModelGraphs.Model;
 using Flame.Onnx.Proto;
 using Flame.Onnx.SafeTensors;
 using Flame.Runtime;
-using Google.Protobuf;
 
 namespace Flame.Training.Checkpoints;
 
@@ -27,7 +26,7 @@ public static class CheckpointForward
 
     /// <summary>
     /// A session on the checkpoint's forward graph with the weights supplied by the session
-    /// (ForwardWeights.Declared, <see cref="SuppliedWeights"/>) rather than embedded in it: no
+    /// (<see cref="ModelSession.WithWeights"/>, <see cref="SuppliedWeights"/>) rather than embedded in it: no
     /// proto and serialized copies of them on the way to ORT, and no 2 GB protobuf limit, which
     /// a model of more than about 500M parameters exceeds.
     /// </summary>
@@ -40,7 +39,7 @@ public static class CheckpointForward
             weights = SuppliedWeights.Read(file, graph.Parameters.Select(p => (p.Name, p.Shape)));
         }
 
-        return new ModelSession(Flame.Onnx.Transforms.FunctionInliner.Inline(ForwardWeights.Declared(graph)).ToByteArray(), weights, settings);
+        return ModelSession.WithWeights(graph.Model, weights, settings);
     }
 
     /// <summary>The model config a checkpoint was saved with, validated.</summary>

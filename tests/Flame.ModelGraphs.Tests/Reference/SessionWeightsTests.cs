@@ -8,7 +8,7 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace Flame.ModelGraphs.Tests.Reference;
 
-/// <summary>Weights the session supplies (ForwardWeights.Declared + AddInitializer) compute exactly what embedded initializers do.</summary>
+/// <summary>Weights the session supplies (ModelSession.WithWeights: SessionWeights + AddInitializer) compute exactly what embedded initializers do.</summary>
 [TestClass]
 public sealed class SessionWeightsTests
 {
@@ -23,7 +23,7 @@ public sealed class SessionWeightsTests
         using var embedded = new ModelSession(FunctionInliner.Inline(FlameMoeModel.Build(config, new ForwardOptions(Seed: 7)).Model).ToByteArray());
         var graph = FlameMoeModel.Build(config, new ForwardOptions(WeightsAs.Inputs));
         var weights = graph.Parameters.ToDictionary(p => p.Name, p => OrtValue.FromArray(WeightInitializer.Create(p, 7), p.Shape));
-        using var supplied = new ModelSession(FunctionInliner.Inline(ForwardWeights.Declared(graph)).ToByteArray(), weights);
+        using var supplied = ModelSession.WithWeights(graph.Model, weights);
 
         Assert.IsFalse(supplied.Inputs.Any(i => i.Name != FlameMoeModel.InputIds), "the weights are no longer inputs");
         using var want = embedded.Run(inputs, [FlameMoeModel.Logits]);
