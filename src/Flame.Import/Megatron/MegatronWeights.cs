@@ -23,15 +23,18 @@ public static class MegatronWeights
     {
         int h = c.Hidden, vocab = c.PaddedVocab;
         var weights = new List<PendingTensor>();
-        void Add(string name, long[] shape, MegatronTensors.Reader read, Transform transform) =>
+        var largest = 0L;                                                                     // known once every tensor is listed, before the first is produced
+        void Add(string name, long[] shape, MegatronTensors.Reader read, Transform transform)
+        {
+            var count = checked((int)shape.Aggregate(1L, (n, d) => n * d));
             weights.Add(new PendingTensor(name, "F32", shape, () =>
             {
-                var count = checked((int)shape.Aggregate(1L, (n, d) => n * d));
-                var (values, bytes) = buffers.For(count, weights.Max(w => w.ElementCount));
+                var (values, bytes) = buffers.For(count, largest);
                 read(values.AsSpan(0, count));
                 transform(values.AsSpan(0, count), MemoryMarshal.Cast<byte, float>(bytes.AsSpan(0, count * sizeof(float))));
                 return bytes.AsMemory(0, count * sizeof(float));
             }));
+        }
 
         Add("embed.weight", [vocab, h], tensors.Whole(MegatronNames.Embedding), Copy);
         for (var i = 0; i < c.Layers; i++)
@@ -76,6 +79,7 @@ public static class MegatronWeights
         }
 
         CheckAgainstGraph(weights, c);
+        largest = weights.Max(w => w.ElementCount);
         return weights;
     }
 

@@ -9,7 +9,10 @@ namespace Flame.Import.Torch;
 /// <param name="File">The data file (relative to the checkpoint folder) holding it.</param>
 /// <param name="Offset">Where in <paramref name="File"/> its item (a torch.save archive of the chunk) begins.</param>
 /// <param name="Length">The item's length in bytes.</param>
-public sealed record DistributedChunk(long[] Offsets, long[] Sizes, string File, long Offset, long Length);
+public sealed record DistributedChunk(long[] Offsets, long[] Sizes, string File, long Offset, long Length)
+{
+    public long ElementCount => Sizes.Aggregate(1L, (n, d) => n * d);
+}
 
 /// <summary>A tensor of a distributed checkpoint: its global shape and dtype and the chunks the ranks wrote of it.</summary>
 public sealed record DistributedTensor(string Key, TorchDType DType, long[] Size, IReadOnlyList<DistributedChunk> Chunks)
@@ -120,7 +123,7 @@ public sealed class DistributedCheckpoint : IDisposable
 
         var size = leading is null ? tensor.Size : tensor.Size[1..];
         var count = size.Aggregate(1L, (n, d) => n * d);
-        var covered = chunks.Sum(c => c.Sizes.Aggregate(1L, (n, d) => n * d));
+        var covered = chunks.Sum(c => c.ElementCount);
         if (covered != count)
         {
             throw new InvalidDataException($"{Path.Combine(Folder, MetadataFile)}: the chunks of '{key}'{(leading is null ? "" : $" at index {leading} of its first axis")} hold {covered} of its {count} elements");
@@ -170,7 +173,7 @@ public sealed class DistributedCheckpoint : IDisposable
 
         using var archive = TorchArchive.Open(new WindowStream(file, chunk.Offset, chunk.Length), where);
         var stored = archive.Root as TorchTensor ?? throw new InvalidDataException($"{where}: the item is a {archive.Root}, not a tensor");
-        var expected = chunk.Sizes.Aggregate(1L, (n, d) => n * d);
+        var expected = chunk.ElementCount;
         if (stored.ElementCount != expected || stored.DType != tensor.DType)
         {
             throw new InvalidDataException($"{where}: the item is {stored}, the metadata says {tensor.DType.Name}[{string.Join(", ", chunk.Sizes)}]");

@@ -32,14 +32,9 @@ public static class SafeTensorsWriter
         }
 
         long offset = 0;
-        var lengths = new List<long>();
         foreach (var tensor in tensors)
         {
-            if (!SafeTensor.ElementSizes.TryGetValue(tensor.DType, out var size))
-            {
-                throw new ArgumentException($"{path}: tensor '{tensor.Name}' has unknown dtype '{tensor.DType}'");
-            }
-
+            var size = ElementSize(path, tensor.Name, tensor.DType);
             if (header.ContainsKey(tensor.Name))
             {
                 throw new ArgumentException($"{path}: tensor '{tensor.Name}' appears twice");
@@ -52,7 +47,6 @@ public static class SafeTensorsWriter
                 ["shape"] = new JsonArray(tensor.Shape.Select(d => (JsonNode?)d).ToArray()),
                 ["data_offsets"] = new JsonArray(offset, offset + length),
             };
-            lengths.Add(length);
             offset += length;
         }
 
@@ -67,27 +61,20 @@ public static class SafeTensorsWriter
             stream.Write(Enumerable.Repeat((byte)' ', padded - json.Length).ToArray());
             foreach (var tensor in tensors)
             {
-                WriteOne(stream, path, tensor);
+                var data = tensor.Produce();
+                Validate(path, tensor.Name, tensor.DType, tensor.ElementCount, data.Length);
+                stream.Write(data.Span);
             }
         });
     }
 
-    // One tensor's bytes, dropped when it returns: a pending tensor's buffer is then garbage before the next one is produced.
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static void WriteOne(Stream stream, string path, PendingTensor tensor)
-    {
-        var data = tensor.Produce();
-        Validate(path, tensor.Name, tensor.DType, tensor.ElementCount, data.Length);
-        stream.Write(data.Span);
-    }
+    private static int ElementSize(string path, string name, string dtype) => SafeTensor.ElementSizes.TryGetValue(dtype, out var size)
+        ? size
+        : throw new ArgumentException($"{path}: tensor '{name}' has unknown dtype '{dtype}'");
 
     private static void Validate(string path, string name, string dtype, long elements, long bytes)
     {
-        if (!SafeTensor.ElementSizes.TryGetValue(dtype, out var size))
-        {
-            throw new ArgumentException($"{path}: tensor '{name}' has unknown dtype '{dtype}'");
-        }
-
+        var size = ElementSize(path, name, dtype);
         if (elements * size != bytes)
         {
             throw new ArgumentException($"{path}: tensor '{name}' of {elements} elements and dtype {dtype} needs {elements * size} bytes; got {bytes}");
