@@ -1,0 +1,229 @@
+using System.Diagnostics;
+
+namespace Flame.Native.Mpi;
+
+/// <summary>
+/// MPI_COMM_WORLD through <see cref="OpenMpiLibrary"/>: the collectives distributed training
+/// uses, each started non-blocking and waited for with a deadline, so a rank that died or hangs
+/// turns into an error on the others instead of a hang (MPI itself has no timeouts). Sums are
+/// taken in rank order by this class, not by MPI's reduction (whose order depends on the
+/// algorithm Open MPI picks for the message size), so results never depend on timing or size.
+/// </summary>
+public sealed unsafe class MpiCommunicator : IDisposable
+{
+    private readonly OpenMpiLibrary _mpi;
+    private bool _finished;
+    private bool _faulted;
+
+    private MpiCommunicator(OpenMpiLibrary mpi, TimeSpan timeout, bool ownsInit)
+    {
+        _mpi = mpi;
+        Timeout = timeout;
+        OwnsInit = ownsInit;
+        int rank, size;
+        mpi.Check(mpi.CommRank(mpi.CommWorld, &rank), "MPI_Comm_rank");
+        mpi.Check(mpi.CommSize(mpi.CommWorld, &size), "MPI_Comm_size");
+        Rank = rank;
+        Size = size;
+    }
+
+    /// <summary>Initialises MPI (once per process) and returns the world communicator.</summary>
+    public static MpiCommunicator World(TimeSpan timeout)
+    {
+        var mpi = OpenMpiLibrary.Instance;
+        int initialized;
+        mpi.Check(mpi.Initialized(&initialized), "MPI_Initialized");
+        if (initialized == 0)
+        {
+            int provided;
+            mpi.Check(mpi.Init(null, 0, OpenMpiLibrary.ThreadSerialized, &provided), "MPI_Init_thread");
+        }
+
+        return new MpiCommunicator(mpi, timeout, initialized == 0);
+    }
+
+    public int Rank { get; }
+
+    public int Size { get; }
+
+    /// <summary>How long any one collective waits for the other ranks.</summary>
+    public TimeSpan Timeout { get; }
+
+    private bool OwnsInit { get; }
+
+    /// <summary>Bytes this rank sent in collectives so far (what a network would carry; its own share excluded).</summary>
+    public long BytesSent { get; private set; }
+
+    /// <summary>
+    /// Every rank's <paramref name="values"/> summed element-wise into every rank's span, in rank
+    /// order ((v₀ + v₁) + v₂ ...): a reduce-scatter by all-to-all (rank r sums slice r), then an
+    /// all-gather of the sums. Each rank sends 2·(N−1)/N of the buffer, as a ring all-reduce does.
+    /// </summary>
+    public void SumInRankOrder(Span<float> values, string what)
+    {
+        if (Size == 1)
+        {
+            return;
+        }
+
+        var counts = new int[Size];
+        var offsets = new int[Size];
+        for (var r = 0; r < Size; r++)
+        {
+            offsets[r] = (int)((long)values.Length * r / Size);
+            counts[r] = (int)((long)values.Length * (r + 1) / Size) - offsets[r];
+        }
+
+        var mine = counts[Rank];
+        var received = new float[(long)mine * Size];
+        var receiveCounts = Enumerable.Repeat(mine, Size).ToArray();
+        var receiveOffsets = Enumerable.Range(0, Size).Select(r => r * mine).ToArray();
+        AllToAll(values, counts, offsets, received, receiveCounts, receiveOffsets, what);
+
+        var sum = received.AsSpan(0, mine);
+        for (var r = 1; r < Size; r++)
+        {
+            var slice = received.AsSpan(r * mine, mine);
+            for (var i = 0; i < mine; i++)
+            {
+                sum[i] += slice[i];
+            }
+        }
+
+        sum.CopyTo(values.Slice(offsets[Rank], mine));
+        AllGatherInPlace(values, counts, offsets, what);
+    }
+
+    /// <summary>Every rank's <paramref name="mine"/> (the same length on every rank), in rank order.</summary>
+    public T[] AllGather<T>(ReadOnlySpan<T> mine, string what) where T : unmanaged
+    {
+        var length = mine.Length;
+        var all = new T[(long)length * Size];
+        mine.CopyTo(all.AsSpan(Rank * length));
+        if (Size > 1)
+        {
+            AllGatherInPlace<T>(all, [.. Enumerable.Repeat(length, Size)], [.. Enumerable.Range(0, Size).Select(r => r * length)], what);
+        }
+
+        return all;
+    }
+
+    /// <summary>
+    /// MPI_Alltoallv over elements of <typeparamref name="T"/>: counts[r] elements from offsets[r]
+    /// of <paramref name="send"/> go to rank r; rank r's arrive at receiveOffsets[r].
+    /// </summary>
+    public void AllToAll<T>(ReadOnlySpan<T> send, int[] counts, int[] offsets, Span<T> receive, int[] receiveCounts, int[] receiveOffsets, string what) where T : unmanaged
+    {
+        var size = sizeof(T);
+        int[] Bytes(int[] elements) => [.. elements.Select(e => checked(e * size))];
+        var (sc, so, rc, ro) = (Bytes(counts), Bytes(offsets), Bytes(receiveCounts), Bytes(receiveOffsets));
+        fixed (T* s = send)
+        fixed (T* r = receive)
+        fixed (int* scp = sc, sop = so, rcp = rc, rop = ro)
+        {
+            nint request;
+            _mpi.Check(_mpi.Ialltoallv(s, scp, sop, _mpi.Byte, r, rcp, rop, _mpi.Byte, _mpi.CommWorld, &request), "MPI_Ialltoallv");
+            Wait(request, what);
+        }
+
+        BytesSent += sc.Where((_, rank) => rank != Rank).Sum(c => (long)c);
+    }
+
+    /// <summary>Rank <paramref name="root"/>'s <paramref name="data"/> into every rank's.</summary>
+    public void Broadcast(Span<byte> data, int root, string what)
+    {
+        if (Size == 1)
+        {
+            return;
+        }
+
+        fixed (byte* d = data)
+        {
+            nint request;
+            _mpi.Check(_mpi.Ibcast(d, data.Length, _mpi.Byte, root, _mpi.CommWorld, &request), "MPI_Ibcast");
+            Wait(request, what);
+        }
+
+        BytesSent += Rank == root ? (long)data.Length * (Size - 1) : 0;
+    }
+
+    /// <summary>Returns once every rank has called it (or throws after the timeout).</summary>
+    public void Barrier(string what)
+    {
+        nint request;
+        _mpi.Check(_mpi.Ibarrier(_mpi.CommWorld, &request), "MPI_Ibarrier");
+        Wait(request, what);
+    }
+
+    /// <summary>Ends every rank of the job now (MPI_Abort): after a fault, when the others may be blocked.</summary>
+    public void Abort(int code)
+    {
+        _finished = true;
+        _ = _mpi.Abort(_mpi.CommWorld, code);
+    }
+
+    private void AllGatherInPlace<T>(Span<T> values, int[] counts, int[] offsets, string what) where T : unmanaged
+    {
+        var size = sizeof(T);
+        int[] rc = [.. counts.Select(c => checked(c * size))], ro = [.. offsets.Select(o => checked(o * size))];
+        fixed (T* v = values)
+        fixed (int* rcp = rc, rop = ro)
+        {
+            nint request;
+            _mpi.Check(_mpi.Iallgatherv((byte*)v + ro[Rank], rc[Rank], _mpi.Byte, v, rcp, rop, _mpi.Byte, _mpi.CommWorld, &request), "MPI_Iallgatherv");
+            Wait(request, what);
+        }
+
+        BytesSent += (long)rc[Rank] * (Size - 1);
+    }
+
+    // Open MPI progresses non-blocking collectives inside MPI_Test: spin (yielding) while the
+    // others are likely close, then poll every millisecond so a long wait (a peer validating or
+    // saving a checkpoint) leaves the core to whoever needs it.
+    private void Wait(nint request, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        var spin = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            int done;
+            _mpi.Check(_mpi.Test(&request, &done, 0), "MPI_Test");
+            if (done != 0)
+            {
+                return;
+            }
+
+            var waited = clock.Elapsed;
+            if (waited > Timeout)
+            {
+                _faulted = true;   // the request stays pending: MPI_Finalize would wait for it
+                throw new MpiException($"rank {Rank} of {Size} waited {Timeout.TotalSeconds:0} s for the other ranks in {what}: one of them has stopped or died (the launcher's output says which)");
+            }
+
+            if (waited < spin)
+            {
+                Thread.Yield();
+            }
+            else
+            {
+                Thread.Sleep(1);
+            }
+        }
+    }
+
+    /// <summary>MPI_Finalize, when this communicator initialised MPI and no collective timed out.</summary>
+    public void Dispose()
+    {
+        if (_finished || _faulted || !OwnsInit)
+        {
+            return;
+        }
+
+        _finished = true;
+        int finalized;
+        if (_mpi.Finalized(&finalized) == OpenMpiLibrary.Success && finalized == 0)
+        {
+            _ = _mpi.Finalize();
+        }
+    }
+}
