@@ -44,15 +44,31 @@ public sealed class GptSampler
     /// <summary>The next window of sequence_length + 1 tokens.</summary>
     public int[] Next()
     {
+        var cursor = Advance();
+        Prepare(cursor.Epoch);
+        return Window(_windows[cursor.Position]);
+    }
+
+    /// <summary>Passes over the next <paramref name="windows"/> windows without reading them (in data-parallel training, other ranks read them).</summary>
+    public void Skip(int windows)
+    {
+        for (var i = 0; i < windows; i++)
+        {
+            _ = Advance();
+        }
+    }
+
+    // The cursor of the next window (rolling over into the next epoch), and the cursor moved past it.
+    private SamplerCursor Advance()
+    {
         if (Cursor.Position >= WindowsPerEpoch)
         {
             Cursor = new SamplerCursor(Cursor.Epoch + 1, 0);
         }
 
-        Prepare(Cursor.Epoch);
-        var window = Window(_windows[Cursor.Position]);
+        var current = Cursor;
         Cursor = Cursor with { Position = Cursor.Position + 1 };
-        return window;
+        return current;
     }
 
     /// <summary>A batch as int64 [batch, sequence_length + 1], row-major.</summary>
