@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Flame.ModelGraphs.Config;
+using Flame.Training.Distributed;
 using Flame.Training.Loop;
 using Flame.Training.Losses;
 
@@ -41,24 +42,59 @@ public static class TrainCommand
         var expertDevices = DeviceOption.CreateExpertDevices();
         var precision = DeviceOption.CreatePrecision();
         var logEvery = new Option<int>("--log-every") { Description = "Print a progress line every N steps (the CSV log has every step).", DefaultValueFactory = _ => 10 };
+        var dataParallel = new Option<bool>("--data-parallel") { Description = "Train as one rank of an MPI job (mpirun -np N flame train ... --data-parallel, or srun): each rank computes its share of every step's micro-batches (--accumulation counts them over all ranks), gradients are summed in rank order, rank 0 writes logs and checkpoints. See docs/distributed.md." };
+        var collectiveTimeout = new Option<int>("--collective-timeout") { Description = "With --data-parallel: seconds a rank waits for the others in any exchange before the whole job stops (a rank died or hangs).", DefaultValueFactory = _ => 600 };
 
         var command = new Command("train", "Train a FLAME-MoE model (or its dense baseline) on an indexed dataset with ONNX Runtime; logs to RUN/logs/train.csv, checkpoints to RUN/checkpoints/.")
         {
             config, set, data, run, resume, tokenizer, steps, sequence, microBatch, accumulation, lr, minLr, warmup, decay, seed,
             validEvery, validBatches, checkpointEvery, keepLast, milestones, aux, z, threads, device, shards, expertDevices, precision, logEvery,
+            dataParallel, collectiveTimeout,
         };
         command.SetAction(parseResult =>
         {
-            var output = parseResult.InvocationConfiguration.Output;
+            if (!parseResult.GetValue(dataParallel))
+            {
+                return Train(parseResult, SingleProcessGroup.Instance);
+            }
+
+            var seconds = parseResult.GetValue(collectiveTimeout);
+            if (seconds <= 0)
+            {
+                throw new ArgumentException($"--collective-timeout must be a positive number of seconds (got {seconds})");
+            }
+
+            using var group = MpiProcessGroup.Join(TimeSpan.FromSeconds(seconds));
+            try
+            {
+                return Train(parseResult, group);
+            }
+            catch (Exception exception) when (group.Size > 1)
+            {
+                // The other ranks would wait for this one until their timeout: say why, then end the job.
+                var error = parseResult.InvocationConfiguration.Error;
+                error.WriteLine($"flame: rank {group.Rank} of {group.Size} failed; stopping every rank (the last checkpoint is intact: continue with --resume)");
+                var code = ErrorReport.Write(exception, error);
+                error.Flush();
+                group.Abort(code);
+                return code;
+            }
+        });
+        return command;
+
+        int Train(ParseResult parseResult, IProcessGroup group)
+        {
+            // Rank 0 speaks for the job; the others print only their errors.
+            var output = group.IsLeader ? parseResult.InvocationConfiguration.Output : TextWriter.Null;
             Trainer trainer;
-            RunLock runLock;
+            RunLock? runLock;
             if (parseResult.GetValue(resume) is { } resumed)
             {
                 static T? Given<T>(ParseResult result, Option<T> option) where T : notnull => result.GetResult(option) is { Implicit: false } ? result.GetValue(option) : default;
                 var resumedDevice = Given(parseResult, device) is null ? null : DeviceOption.Device(parseResult, device).ToString();
                 var resumedShards = Given(parseResult, shards) is > 0 and var s ? s : (int?)null;
-                (runLock, trainer) = Locked(resumed, "train --resume", removeOnFailure: false,
-                    () => Trainer.Resume(resumed, parseResult.GetValue(steps), resumedDevice, resumedShards, parseResult.InvocationConfiguration.Error.WriteLine));
+                (runLock, trainer) = Locked(resumed, "train --resume", removeOnFailure: false, group,
+                    () => Trainer.Resume(resumed, parseResult.GetValue(steps), resumedDevice, resumedShards, parseResult.InvocationConfiguration.Error.WriteLine, group));
 
                 output.WriteLine($"resuming {resumed} at step {trainer.Step} of {trainer.Options.Steps}");
             }
@@ -97,9 +133,14 @@ public static class TrainCommand
                 var folder = parseResult.GetValue(run) ?? Path.Combine("artifacts", "runs", model.Name);
                 // A new run that fails before its first step leaves no half-made run directory behind.
                 var fresh = !Directory.Exists(folder) || !Directory.EnumerateFileSystemEntries(folder).Any();
-                (runLock, trainer) = Locked(folder, "train", removeOnFailure: fresh, () => Trainer.Create(folder, model, options, parseResult.GetValue(tokenizer)));
+                (runLock, trainer) = Locked(folder, "train", removeOnFailure: fresh, group, () => Trainer.Create(folder, model, options, parseResult.GetValue(tokenizer), group));
 
                 output.WriteLine($"training {model.Name} ({ParameterCount.Of(model).Total / 1e6:F1}M parameters, {ParameterCount.Of(model).Active / 1e6:F1}M active) in {folder}");
+            }
+
+            if (group.Size > 1)
+            {
+                output.WriteLine($"data-parallel over {group.Size} ranks: {trainer.Options.Accumulation / group.Size} of the {trainer.Options.Accumulation} micro-batches of each step per rank");
             }
 
             using (runLock)
@@ -124,7 +165,12 @@ public static class TrainCommand
                 using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
                 using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
                 var printer = new TrainingProgressPrinter(output, parseResult.GetValue(logEvery));
+                var first = trainer.Step;
                 var last = trainer.Train(printer, cancellation: cancellation.Token);
+                if (group.Size > 1 && trainer.Step > first)
+                {
+                    output.WriteLine($"rank 0 sent {group.BytesSent / (double)(trainer.Step - first) / (1 << 20):F1} MiB per step to the other ranks");
+                }
                 output.WriteLine(last is null
                     ? $"nothing to do: {trainer.Run} is at step {trainer.Step} of {trainer.Options.Steps}"
                     : $"{(trainer.Step < trainer.Options.Steps ? "stopped" : "done")}: step {last.Step}, lm loss {last.LanguageModelLoss:F4}{(last.ValidationLoss is { } v ? $", validation loss {v:F4}" : "")}");
@@ -137,22 +183,24 @@ public static class TrainCommand
             }
 
             return 0;
-        });
-        return command;
+        }
     }
 
-    /// <summary>Opens a trainer under the run's lock; if opening fails, the lock goes (and, asked, the folder).</summary>
-    private static (RunLock Lock, Trainer Trainer) Locked(string run, string command, bool removeOnFailure, Func<Trainer> open)
+    /// <summary>
+    /// Opens a trainer under the run's lock (rank 0 holds it for the job); if opening fails, the
+    /// lock goes (and, asked, the folder).
+    /// </summary>
+    private static (RunLock? Lock, Trainer Trainer) Locked(string run, string command, bool removeOnFailure, IProcessGroup group, Func<Trainer> open)
     {
-        var runLock = RunLock.Acquire(run, command);
+        var runLock = group.IsLeader ? RunLock.Acquire(run, command) : null;
         try
         {
             return (runLock, open());
         }
         catch
         {
-            runLock.Dispose();
-            if (removeOnFailure)
+            runLock?.Dispose();
+            if (removeOnFailure && group.IsLeader && Directory.Exists(run))
             {
                 Directory.Delete(run, recursive: true);
             }

@@ -11,6 +11,7 @@ using Flame.Onnx.SafeTensors;
 using Flame.Runtime;
 using Flame.Training.Artifacts;
 using Flame.Training.Checkpoints;
+using Flame.Training.Distributed;
 using Flame.Training.Losses;
 using Flame.Training.Optimization;
 using Flame.Training.Parallel;
@@ -28,7 +29,10 @@ namespace Flame.Training.Loop;
 /// weights, gradients and moments stay in ORT-owned tensors bound by IOBinding (only the batch
 /// goes in and scalars come out). Validation runs eval_model.onnx on the same weight tensors.
 /// Checkpoints hold everything a run needs to continue bit-identically: weights, moments,
-/// step, tokens, the data cursor.
+/// step, tokens, the data cursor. Under data parallelism (an <see cref="IProcessGroup"/> of
+/// several ranks) each rank computes the gradients of its share of every step's micro-batches,
+/// the ranks sum them in rank order, and every rank takes the same optimizer step; rank 0 alone
+/// writes the run's files, logs and checkpoints, which do not depend on the number of ranks.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -43,15 +47,17 @@ public sealed class Trainer : IDisposable
     private readonly DocumentSplit _split;
     private readonly GptSampler _sampler;
     private readonly List<ParameterHome> _homes;
+    private readonly IProcessGroup _group;
     private LossScaler _scaler;
     private long _step;
     private long _tokens;
 
-    private Trainer(string run, ModelConfig config, TrainingOptions options, LoadedCheckpoint? checkpoint)
+    private Trainer(string run, ModelConfig config, TrainingOptions options, LoadedCheckpoint? checkpoint, IProcessGroup group)
     {
         _run = run;
         _config = config;
         _options = options.Validate();
+        _group = group;
         _parameters = FlameMoeModel.Build(config, new ForwardOptions(WeightsAs.Inputs)).Parameters;
         _moeLayers = Enumerable.Range(config.DenseLayers, Math.Max(0, config.Layers - config.DenseLayers)).Where(_ => config.Experts > 0).ToArray();
         _store = new CheckpointStore(run, options.KeepLast);
@@ -86,14 +92,20 @@ public sealed class Trainer : IDisposable
 
     public TrainingOptions Options => _options;
 
+    /// <summary>The ranks training this run (one process unless launched data-parallel).</summary>
+    public IProcessGroup Group => _group;
+
     /// <summary>
     /// Starts a new run in <paramref name="run"/>: writes its settings, the three graphs and the
-    /// tokenizer (when given), and initialises the weights from the seed.
+    /// tokenizer (when given), and initialises the weights from the seed. With a
+    /// <paramref name="group"/> of several ranks every rank calls this; rank 0 writes.
     /// </summary>
-    public static Trainer Create(string run, ModelConfig config, TrainingOptions options, string? tokenizer = null)
+    public static Trainer Create(string run, ModelConfig config, TrainingOptions options, string? tokenizer = null, IProcessGroup? group = null)
     {
+        group ??= SingleProcessGroup.Instance;
         config = config.Validate();
         options = options.Validate();
+        CheckWorld(options, group);
         if (new CheckpointStore(run).LatestStep() is { } existing)
         {
             throw new InvalidOperationException($"{run} already holds a run (checkpoint at step {existing}); resume it with --resume or choose another directory");
@@ -109,16 +121,35 @@ public sealed class Trainer : IDisposable
             throw new ArgumentException($"sequence length {options.SequenceLength} exceeds the model's max_seq_len {config.MaxSequenceLength}");
         }
 
-        Directory.CreateDirectory(run);
-        AtomicFile.WriteAllText(Path.Combine(run, RunFiles.Config), ModelConfigs.ToJson(config));
-        AtomicFile.WriteAllText(Path.Combine(run, RunFiles.Options), JsonSerializer.Serialize(options, TrainingOptions.Json));
-        WriteArtifacts(run, config, options);
-        if (tokenizer is not null && Path.GetFullPath(tokenizer) != Path.GetFullPath(Path.Combine(run, RunFiles.Tokenizer)))
+        group.Barrier("checking the run directory");   // every rank has seen it empty before rank 0 writes
+        if (group.IsLeader)
         {
-            AtomicFile.WriteAllBytes(Path.Combine(run, RunFiles.Tokenizer), File.ReadAllBytes(tokenizer));
+            Directory.CreateDirectory(run);
+            AtomicFile.WriteAllText(Path.Combine(run, RunFiles.Config), ModelConfigs.ToJson(config));
+            AtomicFile.WriteAllText(Path.Combine(run, RunFiles.Options), JsonSerializer.Serialize(options, TrainingOptions.Json));
+            WriteArtifacts(run, config, options);
+            if (tokenizer is not null && Path.GetFullPath(tokenizer) != Path.GetFullPath(Path.Combine(run, RunFiles.Tokenizer)))
+            {
+                AtomicFile.WriteAllBytes(Path.Combine(run, RunFiles.Tokenizer), File.ReadAllBytes(tokenizer));
+            }
         }
 
-        return new Trainer(run, config, options, null);
+        group.Barrier("writing the run's settings and graphs");
+        return new Trainer(run, config, options, null, group);
+    }
+
+    /// <summary>The step's micro-batches are shared out evenly: the same global batch whatever the number of ranks.</summary>
+    private static void CheckWorld(TrainingOptions options, IProcessGroup group)
+    {
+        if (options.Accumulation % group.Size != 0)
+        {
+            throw new ArgumentException($"--accumulation {options.Accumulation} (micro-batches per optimizer step, over all ranks) must be a multiple of the {group.Size} ranks: each rank takes accumulation / ranks of them");
+        }
+
+        if (group.Size > 1 && options.ExpertDevices is not null)
+        {
+            throw new ArgumentException("--expert-devices places experts within one process; with --data-parallel every rank holds the whole model (leave --expert-devices out)");
+        }
     }
 
     /// <summary>
@@ -127,8 +158,9 @@ public sealed class Trainer : IDisposable
     /// only where the numbers are computed, not what they are).
     /// </summary>
     /// <param name="warn">Told of each damaged checkpoint passed over for an earlier intact one (default: standard error).</param>
-    public static Trainer Resume(string run, long? steps = null, string? device = null, int? expertShards = null, Action<string>? warn = null)
+    public static Trainer Resume(string run, long? steps = null, string? device = null, int? expertShards = null, Action<string>? warn = null, IProcessGroup? group = null)
     {
+        group ??= SingleProcessGroup.Instance;
         var optionsPath = Path.Combine(run, RunFiles.Options);
         if (!File.Exists(optionsPath))
         {
@@ -141,17 +173,24 @@ public sealed class Trainer : IDisposable
         var changed = options with { Steps = steps ?? options.Steps, Device = device ?? options.Device, ExpertShards = expertShards ?? options.ExpertShards };
         var rewrite = changed != options;
         options = rewrite ? changed.Validate() : options;
+        CheckWorld(options, group);
 
         var store = new CheckpointStore(run, options.KeepLast);
         _ = store.LatestStep() ?? throw new InvalidOperationException($"{run} has no checkpoint to resume from");
-        var checkpoint = store.LoadNewestIntact(warn ?? Console.Error.WriteLine);
+        var checkpoint = store.LoadNewestIntact(group.IsLeader ? warn ?? Console.Error.WriteLine : _ => { });
         // The graphs follow from the config and options: rebuilt on every resume, so a run started
         // by an older build continues with this build's graphs (and their inputs), never a mix.
-        WriteArtifacts(run, config, options);
+        group.Barrier("reading the checkpoint");
+        if (group.IsLeader)
+        {
+            WriteArtifacts(run, config, options);
+        }
+
+        group.Barrier("writing the run's graphs");
 
         // run.json changes only once the run has opened on its (new) device: a failed resume leaves it as it was.
-        var trainer = new Trainer(run, config, options, checkpoint);
-        if (rewrite)
+        var trainer = new Trainer(run, config, options, checkpoint, group);
+        if (rewrite && group.IsLeader)
         {
             AtomicFile.WriteAllText(optionsPath, JsonSerializer.Serialize(options, TrainingOptions.Json));
         }
@@ -200,16 +239,18 @@ public sealed class Trainer : IDisposable
         // One shared arena; memory patterns only where shapes repeat. An MoE step's expert batches change
         // shape every step, and the patterns ORT plans for them cost 0.9 GB on flame-moe-38m for no speed;
         // a dense step repeats its shapes and runs about 5 % faster with them (docs/benchmarks.md).
-        var settings = new SessionSettings { IntraOpThreads = _options.Threads, Device = ExecutionDevice.Parse(_options.Device), SharedCpuArena = true, MemoryPattern = !_config.IsMoe };
+        var threads = _options.Threads > 0 ? _options.Threads : _group.DefaultThreads;
+        var settings = new SessionSettings { IntraOpThreads = threads, Device = ExecutionDevice.Parse(_options.Device), SharedCpuArena = true, MemoryPattern = !_config.IsMoe };
         SessionSettings Profiled(string session) => _options.ProfilePrefix is { } prefix ? settings with { ProfilingPrefix = $"{prefix}-{session}" } : settings;   // ORT names profiles by the second: one prefix per session
-        using var evaluation = new ModelSession(Path.Combine(_run, RunFiles.EvalModel), settings);
-        using var log = new TrainingLog(RunFiles.TrainLog(_run), _moeLayers, _step);
+        using var evaluation = _group.IsLeader ? new ModelSession(Path.Combine(_run, RunFiles.EvalModel), settings) : null;
+        using var log = _group.IsLeader ? new TrainingLog(RunFiles.TrainLog(_run), _moeLayers, _step) : null;
         using var step = new StepTensors(_options, _config, _moeLayers);
         using var gradientStep = CreateGradientStep(Profiled("gradient"), step);
         OpenOptimizers(Profiled, step);
+        var allReduce = _group.Size > 1 ? new GradientAllReduce(_group, _homes.SelectMany(h => Enumerable.Range(0, h.Pieces.Count).Select(slot => (h, slot)))) : null;
         try
         {
-            return TrainSteps(step, gradientStep, evaluation, log, progress, stopAfter, cancellation);
+            return TrainSteps(step, gradientStep, allReduce, evaluation, log, progress, stopAfter, cancellation);
         }
         finally
         {
@@ -218,17 +259,20 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    private StepReport? TrainSteps(StepTensors step, IGradientStep gradientStep, ModelSession evaluation, TrainingLog log, IProgress<StepReport>? progress, long? stopAfter, CancellationToken cancellation)
+    private StepReport? TrainSteps(StepTensors step, IGradientStep gradientStep, GradientAllReduce? allReduce, ModelSession? evaluation, TrainingLog? log, IProgress<StepReport>? progress, long? stopAfter, CancellationToken cancellation)
     {
         var last = stopAfter is { } stop ? Math.Min(stop, _options.Steps) : _options.Steps;
         var milestones = Enumerable.Range(1, Math.Max(0, _options.Milestones)).Select(k => (long)Math.Round((double)k * _options.Steps / _options.Milestones)).ToHashSet();
         StepReport? report = null;
-        while (_step < last && !cancellation.IsCancellationRequested)
+        var micros = _options.Accumulation / _group.Size;   // this rank's share of each step's micro-batches
+        var stopping = false;
+        while (_step < last && !stopping && !(_group.Size == 1 && cancellation.IsCancellationRequested))
         {
             var clock = Stopwatch.StartNew();
             var sums = new double[4];
             var loads = new double[_moeLayers.Length][];
-            for (var micro = 0; micro < _options.Accumulation; micro++)
+            _sampler.Skip(_group.Rank * micros * _options.MicroBatch);
+            for (var micro = 0; micro < micros; micro++)
             {
                 step.LoadBatch(_sampler.NextBatch(_options.MicroBatch));
                 step.SetMicro((float)_scaler.Scale / _options.Accumulation, reset: micro == 0);
@@ -236,6 +280,10 @@ public sealed class Trainer : IDisposable
                 _homes.ForEach(h => h.Gradients.Swap());
                 step.AddLosses(sums, loads);
             }
+
+            _sampler.Skip((_group.Size - 1 - _group.Rank) * micros * _options.MicroBatch);
+            stopping = CombineRanks(sums, loads, cancellation.IsCancellationRequested);
+            allReduce?.Run(_step + 1);
 
             // The optimizer step in every home; spread over several, each clips by the global norm.
             var sumOfSquares = _homes.Count > 1 ? _homes.Sum(h => h.SumOfSquares()) : 0;
@@ -248,7 +296,7 @@ public sealed class Trainer : IDisposable
             var milliseconds = clock.Elapsed.TotalMilliseconds;
 
             double? validation = null;
-            if ((_options.ValidEvery > 0 && _step % _options.ValidEvery == 0) || _step == _options.Steps)
+            if (evaluation is not null && ((_options.ValidEvery > 0 && _step % _options.ValidEvery == 0) || _step == _options.Steps))
             {
                 validation = Validate(evaluation);
             }
@@ -257,16 +305,53 @@ public sealed class Trainer : IDisposable
             report = new StepReport(_step, _options.Steps, _tokens, sums[0] / a, sums[1] / a, sums[2] / a, sums[3] / a, step.GradNorm,
                 _schedule.LearningRate(_step), tokens / (milliseconds / 1000), milliseconds,
                 _moeLayers.Select((layer, k) => ExpertLoad.Of(layer, loads[k].Select(v => (float)(v / a)).ToArray())).ToList(), validation);
-            log.Write(report);
-            progress?.Report(report);
+            log?.Write(report);
+            if (_group.IsLeader)
+            {
+                progress?.Report(report);
+            }
 
-            if (_step % _options.CheckpointInterval == 0 || _step == _options.Steps || milestones.Contains(_step) || _step == last || cancellation.IsCancellationRequested)
+            if (_group.IsLeader && (_step % _options.CheckpointInterval == 0 || _step == _options.Steps || milestones.Contains(_step) || _step == last || stopping))
             {
                 SaveCheckpoint(milestones.Contains(_step));
             }
         }
 
         return report;
+    }
+
+    /// <summary>
+    /// Adds the other ranks' loss sums and expert loads to this rank's (in rank order, so every
+    /// rank reports the same numbers) and returns whether any rank was asked to stop: all stop
+    /// after the same step.
+    /// </summary>
+    private bool CombineRanks(double[] sums, double[][] loads, bool stopRequested)
+    {
+        if (_group.Size == 1)
+        {
+            return stopRequested;
+        }
+
+        double[] mine = [.. sums, .. loads.SelectMany(l => l), stopRequested ? 1 : 0];
+        var all = _group.Gather(mine, $"the losses of step {_step + 1}");
+        var combined = new double[mine.Length];
+        for (var r = 0; r < _group.Size; r++)
+        {
+            for (var i = 0; i < mine.Length; i++)
+            {
+                combined[i] += all[r * mine.Length + i];
+            }
+        }
+
+        combined.AsSpan(0, sums.Length).CopyTo(sums);
+        var offset = sums.Length;
+        foreach (var load in loads)
+        {
+            combined.AsSpan(offset, load.Length).CopyTo(load);
+            offset += load.Length;
+        }
+
+        return combined[^1] > 0;
     }
 
     /// <summary>With <see cref="TrainingOptions.ProfilePrefix"/>: the ORT profiles the last <see cref="Train"/> wrote (gradient step and optimizer sessions).</summary>
