@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Flame.Cli.Tests;
+
+/// <summary>
+/// Runs the built flame under Open MPI's mpirun (Debian's openmpi-bin, which .ci/run installs),
+/// the way a user launches data-parallel training, with a time limit so a hang fails the test
+/// instead of the suite.
+/// </summary>
+internal sealed class MpiJob : IDisposable
+{
+    private readonly Process _mpirun;
+    private readonly StringBuilder _output = new();
+    private readonly StringBuilder _error = new();
+    private readonly string _marker = Guid.NewGuid().ToString("N");
+
+    public MpiJob(int ranks, params string[] flameArguments)
+    {
+        if (!File.Exists("/usr/bin/mpirun"))
+        {
+            Assert.Fail("the data-parallel tests need Open MPI's mpirun: apt-get install openmpi-bin (.ci/run does)");
+        }
+
+        var start = new ProcessStartInfo("/usr/bin/mpirun") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in (string[])["--oversubscribe", "--allow-run-as-root", "-np", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture), Path.Combine(AppContext.BaseDirectory, "flame"), .. flameArguments])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["FLAME_TEST_JOB"] = _marker;   // finds this job's ranks among the machine's processes
+        _mpirun = Process.Start(start)!;
+        _mpirun.OutputDataReceived += (_, e) => Append(_output, e.Data);
+        _mpirun.ErrorDataReceived += (_, e) => Append(_error, e.Data);
+        _mpirun.BeginOutputReadLine();
+        _mpirun.BeginErrorReadLine();
+    }
+
+    /// <summary>Runs a job to its end.</summary>
+    public static (int ExitCode, string Output, string Error) Run(int ranks, params string[] flameArguments)
+    {
+        using var job = new MpiJob(ranks, flameArguments);
+        return job.WaitForExit(TimeSpan.FromMinutes(2));
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>The job's exit code and what it printed, once it has ended (failing the test when it outlives <paramref name="limit"/>).</summary>
+    public (int ExitCode, string Output, string Error) WaitForExit(TimeSpan limit)
+    {
+        if (!_mpirun.WaitForExit(limit))
+        {
+            _mpirun.Kill(entireProcessTree: true);
+            Assert.Fail($"the MPI job did not end within {limit.TotalSeconds:0} s:\n{Output}\n{_error}");
+        }
+
+        _mpirun.WaitForExit();   // and its output
+        lock (_error)
+        {
+            return (_mpirun.ExitCode, Output, _error.ToString());
+        }
+    }
+
+    /// <summary>The process id of rank <paramref name="rank"/> of this job.</summary>
+    public int PidOfRank(int rank)
+    {
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(folder), out var pid))
+            {
+                string environment;
+                try
+                {
+                    environment = File.ReadAllText(Path.Combine(folder, "environ"));
+                }
+                catch (IOException)
+                {
+                    continue;   // the process ended meanwhile
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    continue;
+                }
+
+                var variables = environment.Split('\0');
+                if (variables.Contains($"FLAME_TEST_JOB={_marker}") && variables.Contains($"OMPI_COMM_WORLD_RANK={rank}"))
+                {
+                    return pid;
+                }
+            }
+        }
+
+        throw new InvalidOperationException($"rank {rank} of the job is not running");
+    }
+
+    /// <summary>Sends <paramref name="signal"/> (KILL, STOP ...) to rank <paramref name="rank"/>.</summary>
+    public void Signal(int rank, string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", PidOfRank(rank).ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        if (!_mpirun.HasExited)
+        {
+            _mpirun.Kill(entireProcessTree: true);
+        }
+
+        _mpirun.Dispose();
+    }
+
+    private static void Append(StringBuilder text, string? line)
+    {
+        if (line is not null)
+        {
+            lock (text)
+            {
+                text.AppendLine(line);
+            }
+        }
+    }
+}
