@@ -1,3 +1,5 @@
+using Flame.Runtime;
+
 namespace Flame.Training.Distributed;
 
 /// <summary>
@@ -17,6 +19,9 @@ public interface IProcessGroup : IDisposable
     /// <summary>ORT's intra-op threads when the run leaves them at 0: every core for one process, this rank's share of the node's cores for several.</summary>
     int DefaultThreads { get; }
 
+    /// <summary>The device this rank trains on when the run asks for <paramref name="requested"/>: with CUDA and several ranks on a node, each takes its own GPU.</summary>
+    ExecutionDevice DeviceFor(ExecutionDevice requested);
+
     /// <summary>Rank 0 writes the run's files, logs and checkpoints.</summary>
     bool IsLeader => Rank == 0;
 
@@ -27,7 +32,13 @@ public interface IProcessGroup : IDisposable
     void SumInRankOrder(Span<float> values, string what);
 
     /// <summary>Every rank's <paramref name="mine"/> (the same length everywhere), concatenated in rank order.</summary>
-    double[] Gather(ReadOnlySpan<double> mine, string what);
+    T[] Gather<T>(ReadOnlySpan<T> mine, string what) where T : unmanaged;
+
+    /// <summary>
+    /// Each rank sends counts[r] elements from offsets[r] of <paramref name="send"/> to rank r, and
+    /// receives rank r's at receiveOffsets[r] of <paramref name="receive"/> (MPI_Alltoallv).
+    /// </summary>
+    void AllToAll<T>(ReadOnlySpan<T> send, int[] counts, int[] offsets, Span<T> receive, int[] receiveCounts, int[] receiveOffsets, string what) where T : unmanaged;
 
     /// <summary>Returns once every rank has reached it.</summary>
     void Barrier(string what);

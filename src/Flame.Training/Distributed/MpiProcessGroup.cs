@@ -1,4 +1,5 @@
 using Flame.Native.Mpi;
+using Flame.Runtime;
 
 namespace Flame.Training.Distributed;
 
@@ -35,11 +36,26 @@ public sealed class MpiProcessGroup : IProcessGroup
 
     public long BytesSent => _world.BytesSent;
 
+    // GPU LOCAL_RANK among those visible (SLURM's --gpus-per-task leaves one visible to each rank: GPU 0).
+    public ExecutionDevice DeviceFor(ExecutionDevice requested)
+    {
+        if (!requested.IsCuda || Size == 1)
+        {
+            return requested;
+        }
+
+        var visible = Environment.GetEnvironmentVariable("CUDA_VISIBLE_DEVICES")?.Split(',', StringSplitOptions.RemoveEmptyEntries).Length;
+        return ExecutionDevice.Cuda(visible is > 0 and var count ? LocalRank % count : LocalRank);
+    }
+
     public TimeSpan Timeout => _world.Timeout;
 
     public void SumInRankOrder(Span<float> values, string what) => _world.SumInRankOrder(values, what);
 
-    public double[] Gather(ReadOnlySpan<double> mine, string what) => _world.AllGather(mine, what);
+    public T[] Gather<T>(ReadOnlySpan<T> mine, string what) where T : unmanaged => _world.AllGather(mine, what);
+
+    public void AllToAll<T>(ReadOnlySpan<T> send, int[] counts, int[] offsets, Span<T> receive, int[] receiveCounts, int[] receiveOffsets, string what) where T : unmanaged =>
+        _world.AllToAll(send, counts, offsets, receive, receiveCounts, receiveOffsets, what);
 
     public void Barrier(string what) => _world.Barrier(what);
 

@@ -1,3 +1,5 @@
+using Flame.Runtime;
+
 namespace Flame.Training.Distributed;
 
 /// <summary>One process training alone: every collective is the identity.</summary>
@@ -15,11 +17,16 @@ public sealed class SingleProcessGroup : IProcessGroup
 
     public long BytesSent => 0;
 
+    public ExecutionDevice DeviceFor(ExecutionDevice requested) => requested;
+
     public void SumInRankOrder(Span<float> values, string what)
     {
     }
 
-    public double[] Gather(ReadOnlySpan<double> mine, string what) => mine.ToArray();
+    public T[] Gather<T>(ReadOnlySpan<T> mine, string what) where T : unmanaged => mine.ToArray();
+
+    public void AllToAll<T>(ReadOnlySpan<T> send, int[] counts, int[] offsets, Span<T> receive, int[] receiveCounts, int[] receiveOffsets, string what) where T : unmanaged =>
+        send.Slice(offsets[0], counts[0]).CopyTo(receive[receiveOffsets[0]..]);
 
     public void Barrier(string what)
     {

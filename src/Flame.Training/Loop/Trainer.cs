@@ -68,7 +68,7 @@ public sealed class Trainer : IDisposable
         _sampler = new GptSampler(_dataset, _split.Train, options.SequenceLength, options.Seed, cursor);
 
         _scaler = options.Precision == "fp16" ? LossScaler.Dynamic(options.InitialLossScale) : LossScaler.Fixed;
-        _homes = CreateHomes(_parameters, config, options);
+        _homes = CreateHomes(_parameters, config, options, group);
         if (checkpoint is null)
         {
             for (var i = 0; i < _parameters.Count; i++)
@@ -94,6 +94,9 @@ public sealed class Trainer : IDisposable
 
     /// <summary>The ranks training this run (one process unless launched data-parallel).</summary>
     public IProcessGroup Group => _group;
+
+    /// <summary>Expert shards spread over the ranks, one each: rank r holds shard r's experts only.</summary>
+    private bool ExpertsAcrossRanks => _group.Size > 1 && _options.ExpertShards > 1;
 
     /// <summary>
     /// Starts a new run in <paramref name="run"/>: writes its settings, the three graphs and the
@@ -148,7 +151,12 @@ public sealed class Trainer : IDisposable
 
         if (group.Size > 1 && options.ExpertDevices is not null)
         {
-            throw new ArgumentException("--expert-devices places experts within one process; with --data-parallel every rank holds the whole model (leave --expert-devices out)");
+            throw new ArgumentException("--expert-devices places experts within one process; with --data-parallel the ranks hold them (leave --expert-devices out)");
+        }
+
+        if (group.Size > 1 && options.ExpertShards > 1 && options.ExpertShards != group.Size)
+        {
+            throw new ArgumentException($"with --data-parallel, --expert-shards {options.ExpertShards} spreads the experts over that many ranks, one shard each: launch {options.ExpertShards} ranks (got {group.Size}), or leave --expert-shards out for data parallelism alone");
         }
     }
 
@@ -240,14 +248,16 @@ public sealed class Trainer : IDisposable
         // shape every step, and the patterns ORT plans for them cost 0.9 GB on flame-moe-38m for no speed;
         // a dense step repeats its shapes and runs about 5 % faster with them (docs/benchmarks.md).
         var threads = _options.Threads > 0 ? _options.Threads : _group.DefaultThreads;
-        var settings = new SessionSettings { IntraOpThreads = threads, Device = ExecutionDevice.Parse(_options.Device), SharedCpuArena = true, MemoryPattern = !_config.IsMoe };
+        var settings = new SessionSettings { IntraOpThreads = threads, Device = _group.DeviceFor(ExecutionDevice.Parse(_options.Device)), SharedCpuArena = true, MemoryPattern = !_config.IsMoe };
         SessionSettings Profiled(string session) => _options.ProfilePrefix is { } prefix ? settings with { ProfilingPrefix = $"{prefix}-{session}" } : settings;   // ORT names profiles by the second: one prefix per session
         using var evaluation = _group.IsLeader ? new ModelSession(Path.Combine(_run, RunFiles.EvalModel), settings) : null;
         using var log = _group.IsLeader ? new TrainingLog(RunFiles.TrainLog(_run), _moeLayers, _step) : null;
         using var step = new StepTensors(_options, _config, _moeLayers);
         using var gradientStep = CreateGradientStep(Profiled("gradient"), step);
         OpenOptimizers(Profiled, step);
-        var allReduce = _group.Size > 1 ? new GradientAllReduce(_group, _homes.SelectMany(h => Enumerable.Range(0, h.Pieces.Count).Select(slot => (h, slot)))) : null;
+        // Replicated parameters only: with experts across ranks, each shard's gradients are whole on its rank already.
+        var replicated = ExpertsAcrossRanks ? _homes.Take(1) : _homes;
+        var allReduce = _group.Size > 1 ? new GradientAllReduce(_group, replicated.SelectMany(h => Enumerable.Range(0, h.Pieces.Count).Select(slot => (h, slot)))) : null;
         try
         {
             return TrainSteps(step, gradientStep, allReduce, evaluation, log, progress, stopAfter, cancellation);
@@ -286,7 +296,7 @@ public sealed class Trainer : IDisposable
             allReduce?.Run(_step + 1);
 
             // The optimizer step in every home; spread over several, each clips by the global norm.
-            var sumOfSquares = _homes.Count > 1 ? _homes.Sum(h => h.SumOfSquares()) : 0;
+            var sumOfSquares = _homes.Count > 1 ? SumOfSquares() : 0;
             step.SetOptimizer((float)_schedule.LearningRate(_step + 1), _step + 1, (float)_scaler.Scale, sumOfSquares);
             _homes.ForEach(h => h.Step());
             _scaler.Update(step.GradientsFinite);   // a step with overflowing gradients changed nothing; the scale adapts
@@ -296,7 +306,7 @@ public sealed class Trainer : IDisposable
             var milliseconds = clock.Elapsed.TotalMilliseconds;
 
             double? validation = null;
-            if (evaluation is not null && ((_options.ValidEvery > 0 && _step % _options.ValidEvery == 0) || _step == _options.Steps))
+            if ((_options.ValidEvery > 0 && _step % _options.ValidEvery == 0) || _step == _options.Steps)
             {
                 validation = Validate(evaluation);
             }
@@ -311,13 +321,33 @@ public sealed class Trainer : IDisposable
                 progress?.Report(report);
             }
 
-            if (_group.IsLeader && (_step % _options.CheckpointInterval == 0 || _step == _options.Steps || milestones.Contains(_step) || _step == last || stopping))
+            if ((_group.IsLeader || ExpertsAcrossRanks) && (_step % _options.CheckpointInterval == 0 || _step == _options.Steps || milestones.Contains(_step) || _step == last || stopping))
             {
                 SaveCheckpoint(milestones.Contains(_step));
             }
         }
 
         return report;
+    }
+
+    /// <summary>
+    /// Σ g² over every home, in home order (the trunk's, then each shard's), for clipping by the
+    /// global norm; with experts across ranks the shards' sums come from their ranks, in rank order.
+    /// </summary>
+    private double SumOfSquares()
+    {
+        if (!ExpertsAcrossRanks)
+        {
+            return _homes.Sum(h => h.SumOfSquares());
+        }
+
+        var total = _homes[0].SumOfSquares();
+        foreach (var shard in _group.Gather<double>([_homes[1].SumOfSquares()], $"the gradient norm of step {_step + 1}"))
+        {
+            total += shard;
+        }
+
+        return total;
     }
 
     /// <summary>
@@ -333,7 +363,7 @@ public sealed class Trainer : IDisposable
         }
 
         double[] mine = [.. sums, .. loads.SelectMany(l => l), stopRequested ? 1 : 0];
-        var all = _group.Gather(mine, $"the losses of step {_step + 1}");
+        var all = _group.Gather<double>(mine, $"the losses of step {_step + 1}");
         var combined = new double[mine.Length];
         for (var r = 0; r < _group.Size; r++)
         {
@@ -368,11 +398,16 @@ public sealed class Trainer : IDisposable
         var stages = ExpertParallelTraining.Build(_config, _options.ExpertShards, _options.Losses, _options.Precision);
         return new ExpertParallelStep(stages, step, settings,
             _options.ExpertDevices is { } devices ? shard => settings with { Device = ExecutionDevice.Parse(devices[shard]) } : null,
-            Path.Combine(_run, RunFiles.Stages));
+            _group.IsLeader ? Path.Combine(_run, RunFiles.Stages) : null,
+            ExpertsAcrossRanks ? new ExpertExchange(_group, _config, _moeLayers) : null);
     }
 
-    /// <summary>Mean language-model loss over the first ValidBatches windows of the validation split (the same ones every time).</summary>
-    public double? Validate(ModelSession evaluation)
+    /// <summary>
+    /// Mean language-model loss over the first ValidBatches windows of the validation split (the
+    /// same ones every time), computed where <paramref name="evaluation"/> is open (rank 0); every
+    /// rank calls it, since with experts across ranks the weights are gathered from all.
+    /// </summary>
+    private double? Validate(ModelSession? evaluation)
     {
         if (_options.ValidBatches == 0 || _split.Valid.Length == 0)
         {
@@ -395,7 +430,7 @@ public sealed class Trainer : IDisposable
         var weights = FullWeights(temporaries);
         try
         {
-            for (var b = 0; b < batches; b++)
+            for (var b = 0; evaluation is not null && b < batches; b++)
             {
                 total += ValidationLoss(evaluation, weights, sampler);
             }
@@ -405,7 +440,7 @@ public sealed class Trainer : IDisposable
             temporaries.ForEach(t => t.Dispose());
         }
 
-        return total / batches;
+        return evaluation is null ? null : total / batches;
     }
 
     private double ValidationLoss(ModelSession evaluation, IReadOnlyDictionary<string, OrtValue> weights, GptSampler sampler)
@@ -423,30 +458,33 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>
-    /// One home, or the trunk's plus one per expert shard on the devices given (expert_devices):
-    /// then each shard's rows of the stacked expert tensors (the rank-3 parameters, E rows) live
-    /// in its own home.
+    /// One home, or the trunk's plus one per expert shard: each shard's rows of the stacked expert
+    /// tensors (the rank-3 parameters, E rows) live in a home of their own, on the devices given
+    /// (expert_devices), or with experts across ranks only this rank's shard, on its device.
     /// </summary>
-    private static List<ParameterHome> CreateHomes(IReadOnlyList<ParameterSpec> parameters, ModelConfig config, TrainingOptions options)
+    private static List<ParameterHome> CreateHomes(IReadOnlyList<ParameterSpec> parameters, ModelConfig config, TrainingOptions options, IProcessGroup group)
     {
-        var device = ExecutionDevice.Parse(options.Device);
+        var device = group.DeviceFor(ExecutionDevice.Parse(options.Device));
         var indexed = parameters.Select((p, i) => (Spec: p, Index: i)).ToList();
-        if (options.ExpertDevices is not { } devices)
+        (int Shard, ExecutionDevice Device)[] shards = options.ExpertDevices is { } devices ? [.. devices.Select((d, s) => (s, ExecutionDevice.Parse(d)))]
+            : group.Size > 1 && options.ExpertShards > 1 ? [(group.Rank, device)]
+            : [];
+        if (shards.Length == 0)
         {
             return [new ParameterHome([.. indexed.Select(t => new ParameterPiece(t.Spec.Name, t.Index, t.Spec.Shape, 0))], device, options.InPlace)];
         }
 
         bool IsExperts(ParameterSpec p) => p.Shape.Length == 3 && p.Shape[0] == config.Experts;
-        var perShard = config.Experts / devices.Count;
+        var perShard = config.Experts / options.ExpertShards;
         var homes = new List<ParameterHome>
         {
             new([.. indexed.Where(t => !IsExperts(t.Spec)).Select(t => new ParameterPiece(t.Spec.Name, t.Index, t.Spec.Shape, 0))], device, options.InPlace),
         };
-        for (var s = 0; s < devices.Count; s++)
+        foreach (var (s, shardDevice) in shards)
         {
             homes.Add(new ParameterHome(
                 [.. indexed.Where(t => IsExperts(t.Spec)).Select(t => new ParameterPiece(t.Spec.Name, t.Index, [perShard, .. t.Spec.Shape[1..]], (long)s * perShard))],
-                ExecutionDevice.Parse(devices[s]), options.InPlace));
+                shardDevice, options.InPlace));
         }
 
         return homes;
@@ -468,10 +506,19 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    /// <summary>A whole parameter as a checkpoint tensor, its pieces joined in row order.</summary>
+    /// <summary>
+    /// A whole parameter as a checkpoint tensor, its pieces joined in row order; a shard's rows
+    /// held by other ranks come from them (every rank calls this then, in the same order).
+    /// </summary>
     private SafeTensor Gather(int index, string name, Func<ParameterHome, ResidentTensors> tensors)
     {
         var pieces = PiecesOf(index).ToList();
+        if (pieces is [var only] && only.Piece.Shape[0] < _parameters[index].Shape[0])
+        {
+            var rows = _group.Gather<float>(tensors(only.Home).Read(only.Slot), $"gathering {name} from the expert shards");   // rank r holds shard r: rank order is row order
+            return SafeTensor.From<float>(name, rows, _parameters[index].Shape);
+        }
+
         if (pieces is [var whole])
         {
             return tensors(whole.Home).ToSafeTensor(whole.Slot, name);
@@ -524,8 +571,12 @@ public sealed class Trainer : IDisposable
             var parameters = _homes[k].OptimizerParameters;
             var optimizer = AdamWGraph.Build(parameters, _options.Optimizer, skipNonFinite: _options.Precision == "fp16", globalSumOfSquares: true).ToByteArray();
             var squares = AdamWGraph.BuildSumOfSquares(parameters).ToByteArray();
-            AtomicFile.WriteAllBytes(Path.Combine(_run, RunFiles.Stages, $"optimizer.{k}.onnx"), optimizer);
-            AtomicFile.WriteAllBytes(Path.Combine(_run, RunFiles.Stages, $"grad_sum_of_squares.{k}.onnx"), squares);
+            if (_group.IsLeader)
+            {
+                AtomicFile.WriteAllBytes(Path.Combine(_run, RunFiles.Stages, $"optimizer.{k}.onnx"), optimizer);
+                AtomicFile.WriteAllBytes(Path.Combine(_run, RunFiles.Stages, $"grad_sum_of_squares.{k}.onnx"), squares);
+            }
+
             _homes[k].OpenOptimizer(optimizer, squares, settings($"optimizer-{k}") with { Device = _homes[k].Memory.Device }, step);
         }
     }
@@ -540,6 +591,11 @@ public sealed class Trainer : IDisposable
             weights.Add(Gather(i, p.Name, h => h.Weights));
             moments.Add(Gather(i, p.FirstMoment, h => h.FirstMoments));
             moments.Add(Gather(i, p.SecondMoment, h => h.SecondMoments));
+        }
+
+        if (!_group.IsLeader)
+        {
+            return;   // it gave its expert shard to rank 0, which writes
         }
 
         var state = new CheckpointState
