@@ -180,11 +180,28 @@ public sealed class DataParallelTests
     }
 
     [TestMethod]
-    public void ExpertShardsOtherThanTheRanksAreRefused()
+    public void TwoCopiesOfTheExpertsOverFourRanksMatchOneProcessWithinSummationOrder()
+    {
+        // FLAME-MoE's layout in small: expert-parallel groups of 2 ranks, data-parallel across the 2 groups.
+        Assert.AreEqual(0, CliRunner.Run(Training("one", 3, 4, "--expert-shards", "2", "--expert-devices", "cpu,cpu")).ExitCode);
+        var four = MpiJob.Run(4, [.. Training("four", 3, 4, "--expert-shards", "2"), "--data-parallel"]);
+        Assert.AreEqual(0, four.ExitCode, four.Output + four.Error);
+
+        // A shard's gradients: (g0 + g1) from one copy's sources, plus (g2 + g3) from the other's.
+        var (expected, actual) = (Weights(Path.Combine(_folder, "one"), 3), Weights(Path.Combine(_folder, "four"), 3));
+        foreach (var (name, values) in expected)
+        {
+            var worst = values.Zip(actual[name]).Max(p => MathF.Abs(p.First - p.Second));
+            Assert.IsLessThan(1e-4f * values.Max(v => MathF.Abs(v)), worst, $"{name}: {worst} apart");
+        }
+    }
+
+    [TestMethod]
+    public void ExpertShardsThatDoNotDivideTheRanksAreRefused()
     {
         var (code, _, error) = MpiJob.Run(2, [.. Training("run", 2, 2, "--expert-shards", "4", "--set", "experts=4"), "--data-parallel"]);
         Assert.AreNotEqual(0, code);
-        StringAssert.Contains(error, "--expert-shards 4 spreads the experts over that many ranks, one shard each: launch 4 ranks (got 2)");
+        StringAssert.Contains(error, "--expert-shards 4 spreads each copy of the experts over that many ranks, one shard each: launch a multiple of 4 ranks (got 2)");
     }
 
     private static void WaitForCheckpoint(string run, MpiJob job)

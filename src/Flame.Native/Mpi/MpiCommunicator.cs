@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Flame.Native.Mpi;
 
 /// <summary>
-/// MPI_COMM_WORLD through <see cref="OpenMpiLibrary"/>: the collectives distributed training
+/// An MPI communicator (MPI_COMM_WORLD, or a part split from it) through <see cref="OpenMpiLibrary"/>: the collectives distributed training
 /// uses, each started non-blocking and waited for with a deadline, so a rank that died or hangs
 /// turns into an error on the others instead of a hang (MPI itself has no timeouts). Sums are
 /// taken in rank order by this class, not by MPI's reduction (whose order depends on the
@@ -12,17 +12,21 @@ namespace Flame.Native.Mpi;
 public sealed unsafe class MpiCommunicator : IDisposable
 {
     private readonly OpenMpiLibrary _mpi;
+    private readonly nint _comm;
+    private readonly bool _isWorld;
     private bool _finished;
     private bool _faulted;
 
-    private MpiCommunicator(OpenMpiLibrary mpi, TimeSpan timeout, bool ownsInit)
+    private MpiCommunicator(OpenMpiLibrary mpi, nint comm, TimeSpan timeout, bool ownsInit)
     {
         _mpi = mpi;
+        _comm = comm;
+        _isWorld = comm == mpi.CommWorld;
         Timeout = timeout;
         OwnsInit = ownsInit;
         int rank, size;
-        mpi.Check(mpi.CommRank(mpi.CommWorld, &rank), "MPI_Comm_rank");
-        mpi.Check(mpi.CommSize(mpi.CommWorld, &size), "MPI_Comm_size");
+        mpi.Check(mpi.CommRank(comm, &rank), "MPI_Comm_rank");
+        mpi.Check(mpi.CommSize(comm, &size), "MPI_Comm_size");
         Rank = rank;
         Size = size;
     }
@@ -39,7 +43,20 @@ public sealed unsafe class MpiCommunicator : IDisposable
             mpi.Check(mpi.Init(null, 0, OpenMpiLibrary.ThreadSerialized, &provided), "MPI_Init_thread");
         }
 
-        return new MpiCommunicator(mpi, timeout, initialized == 0);
+        return new MpiCommunicator(mpi, mpi.CommWorld, timeout, initialized == 0);
+    }
+
+    /// <summary>
+    /// The ranks that give the same <paramref name="color"/>, ranked by <paramref name="key"/>
+    /// (MPI_Comm_split; every rank of this communicator calls it). MPI has no non-blocking split,
+    /// so a barrier with the timeout goes first: a rank that never comes is caught there.
+    /// </summary>
+    public MpiCommunicator Split(int color, int key, string what)
+    {
+        Barrier(what);
+        nint part;
+        _mpi.Check(_mpi.CommSplit(_comm, color, key, &part), "MPI_Comm_split");
+        return new MpiCommunicator(_mpi, part, Timeout, ownsInit: false);
     }
 
     public int Rank { get; }
@@ -122,7 +139,7 @@ public sealed unsafe class MpiCommunicator : IDisposable
         fixed (int* scp = sc, sop = so, rcp = rc, rop = ro)
         {
             nint request;
-            _mpi.Check(_mpi.Ialltoallv(s, scp, sop, _mpi.Byte, r, rcp, rop, _mpi.Byte, _mpi.CommWorld, &request), "MPI_Ialltoallv");
+            _mpi.Check(_mpi.Ialltoallv(s, scp, sop, _mpi.Byte, r, rcp, rop, _mpi.Byte, _comm, &request), "MPI_Ialltoallv");
             Wait(request, what);
         }
 
@@ -140,7 +157,7 @@ public sealed unsafe class MpiCommunicator : IDisposable
         fixed (byte* d = data)
         {
             nint request;
-            _mpi.Check(_mpi.Ibcast(d, data.Length, _mpi.Byte, root, _mpi.CommWorld, &request), "MPI_Ibcast");
+            _mpi.Check(_mpi.Ibcast(d, data.Length, _mpi.Byte, root, _comm, &request), "MPI_Ibcast");
             Wait(request, what);
         }
 
@@ -151,11 +168,11 @@ public sealed unsafe class MpiCommunicator : IDisposable
     public void Barrier(string what)
     {
         nint request;
-        _mpi.Check(_mpi.Ibarrier(_mpi.CommWorld, &request), "MPI_Ibarrier");
+        _mpi.Check(_mpi.Ibarrier(_comm, &request), "MPI_Ibarrier");
         Wait(request, what);
     }
 
-    /// <summary>Ends every rank of the job now (MPI_Abort): after a fault, when the others may be blocked.</summary>
+    /// <summary>Ends every rank of the job now (MPI_Abort on the world): after a fault, when the others may be blocked.</summary>
     public void Abort(int code)
     {
         _finished = true;
@@ -170,7 +187,7 @@ public sealed unsafe class MpiCommunicator : IDisposable
         fixed (int* rcp = rc, rop = ro)
         {
             nint request;
-            _mpi.Check(_mpi.Iallgatherv((byte*)v + ro[Rank], rc[Rank], _mpi.Byte, v, rcp, rop, _mpi.Byte, _mpi.CommWorld, &request), "MPI_Iallgatherv");
+            _mpi.Check(_mpi.Iallgatherv((byte*)v + ro[Rank], rc[Rank], _mpi.Byte, v, rcp, rop, _mpi.Byte, _comm, &request), "MPI_Iallgatherv");
             Wait(request, what);
         }
 
@@ -211,10 +228,26 @@ public sealed unsafe class MpiCommunicator : IDisposable
         }
     }
 
-    /// <summary>MPI_Finalize, when this communicator initialised MPI and no collective timed out.</summary>
+    /// <summary>
+    /// A split communicator is freed; the world's MPI_Finalize, when it initialised MPI. Neither
+    /// after a timeout: a request still pending would keep them waiting.
+    /// </summary>
     public void Dispose()
     {
-        if (_finished || _faulted || !OwnsInit)
+        if (_finished || _faulted)
+        {
+            return;
+        }
+
+        if (!_isWorld)
+        {
+            _finished = true;
+            var comm = _comm;
+            _ = _mpi.CommFree(&comm);
+            return;
+        }
+
+        if (!OwnsInit)
         {
             return;
         }

@@ -40,6 +40,8 @@ public sealed unsafe partial class OpenMpiLibrary
         Abort = (delegate* unmanaged<nint, int, int>)Symbol("MPI_Abort");
         CommRank = (delegate* unmanaged<nint, int*, int>)Symbol("MPI_Comm_rank");
         CommSize = (delegate* unmanaged<nint, int*, int>)Symbol("MPI_Comm_size");
+        CommSplit = (delegate* unmanaged<nint, int, int, nint*, int>)Symbol("MPI_Comm_split");
+        CommFree = (delegate* unmanaged<nint*, int>)Symbol("MPI_Comm_free");
         Ialltoallv = (delegate* unmanaged<void*, int*, int*, nint, void*, int*, int*, nint, nint, nint*, int>)Symbol("MPI_Ialltoallv");
         Iallgatherv = (delegate* unmanaged<void*, int, nint, void*, int*, int*, nint, nint, nint*, int>)Symbol("MPI_Iallgatherv");
         Ibcast = (delegate* unmanaged<void*, int, nint, int, nint, nint*, int>)Symbol("MPI_Ibcast");
@@ -74,6 +76,11 @@ public sealed unsafe partial class OpenMpiLibrary
     public delegate* unmanaged<nint, int*, int> CommRank { get; }
 
     public delegate* unmanaged<nint, int*, int> CommSize { get; }
+
+    /// <summary>MPI_Comm_split(comm, color, key, newcomm).</summary>
+    public delegate* unmanaged<nint, int, int, nint*, int> CommSplit { get; }
+
+    public delegate* unmanaged<nint*, int> CommFree { get; }
 
     /// <summary>MPI_Ialltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, request).</summary>
     public delegate* unmanaged<void*, int*, int*, nint, void*, int*, int*, nint, nint, nint*, int> Ialltoallv { get; }

@@ -42,4 +42,7 @@ public interface IProcessGroup : IDisposable
 
     /// <summary>Returns once every rank has reached it.</summary>
     void Barrier(string what);
+
+    /// <summary>The ranks that give the same <paramref name="color"/>, in this group's rank order (every rank calls it).</summary>
+    IProcessGroup Split(int color, string what);
 }

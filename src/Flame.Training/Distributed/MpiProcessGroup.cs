@@ -12,9 +12,9 @@ public sealed class MpiProcessGroup : IProcessGroup
 {
     private readonly MpiCommunicator _world;
 
-    private MpiProcessGroup(MpiCommunicator world)
+    private MpiProcessGroup(MpiCommunicator communicator)
     {
-        _world = world;
+        _world = communicator;
         LocalRank = Variable("OMPI_COMM_WORLD_LOCAL_RANK") ?? Variable("SLURM_LOCALID") ?? 0;
         LocalSize = Variable("OMPI_COMM_WORLD_LOCAL_SIZE") ?? Variable("SLURM_NTASKS_PER_NODE") ?? 1;
     }
@@ -58,6 +58,8 @@ public sealed class MpiProcessGroup : IProcessGroup
         _world.AllToAll(send, counts, offsets, receive, receiveCounts, receiveOffsets, what);
 
     public void Barrier(string what) => _world.Barrier(what);
+
+    public IProcessGroup Split(int color, string what) => new MpiProcessGroup(_world.Split(color, _world.Rank, what));
 
     /// <summary>Ends every rank now: after an error on this one, the others would only wait for it.</summary>
     public void Abort(int code) => _world.Abort(code);

@@ -32,6 +32,8 @@ public sealed class SingleProcessGroup : IProcessGroup
     {
     }
 
+    public IProcessGroup Split(int color, string what) => this;
+
     public void Dispose()
     {
     }

@@ -48,6 +48,8 @@ public sealed class Trainer : IDisposable
     private readonly GptSampler _sampler;
     private readonly List<ParameterHome> _homes;
     private readonly IProcessGroup _group;
+    private readonly IProcessGroup _experts;          // with experts across ranks: the ranks that hold one copy of every expert between them, shard = rank in it
+    private readonly IProcessGroup _expertReplicas;   // and the ranks that hold the same shard (one per copy)
     private LossScaler _scaler;
     private long _step;
     private long _tokens;
@@ -58,6 +60,9 @@ public sealed class Trainer : IDisposable
         _config = config;
         _options = options.Validate();
         _group = group;
+        (_experts, _expertReplicas) = ExpertsAcrossRanks
+            ? (group.Split(group.Rank / options.ExpertShards, "forming the expert-parallel groups"), group.Split(group.Rank % options.ExpertShards, "forming the groups of expert replicas"))
+            : (SingleProcessGroup.Instance, SingleProcessGroup.Instance);
         _parameters = FlameMoeModel.Build(config, new ForwardOptions(WeightsAs.Inputs)).Parameters;
         _moeLayers = Enumerable.Range(config.DenseLayers, Math.Max(0, config.Layers - config.DenseLayers)).Where(_ => config.Experts > 0).ToArray();
         _store = new CheckpointStore(run, options.KeepLast);
@@ -95,8 +100,15 @@ public sealed class Trainer : IDisposable
     /// <summary>The ranks training this run (one process unless launched data-parallel).</summary>
     public IProcessGroup Group => _group;
 
-    /// <summary>Expert shards spread over the ranks, one each: rank r holds shard r's experts only.</summary>
+    /// <summary>
+    /// Expert shards spread over the ranks, one each: rank r holds shard r mod S's experts only,
+    /// and every S consecutive ranks hold one copy of all experts (Megatron's expert-parallel
+    /// group); the copies are data-parallel replicas of each other.
+    /// </summary>
     private bool ExpertsAcrossRanks => _group.Size > 1 && _options.ExpertShards > 1;
+
+    /// <summary>With experts across ranks, the first copy's ranks give rank 0 their shards for checkpoints and validation.</summary>
+    private bool GivesShardsToRankZero => ExpertsAcrossRanks && _group.Rank < _options.ExpertShards;
 
     /// <summary>
     /// Starts a new run in <paramref name="run"/>: writes its settings, the three graphs and the
@@ -154,9 +166,9 @@ public sealed class Trainer : IDisposable
             throw new ArgumentException("--expert-devices places experts within one process; with --data-parallel the ranks hold them (leave --expert-devices out)");
         }
 
-        if (group.Size > 1 && options.ExpertShards > 1 && options.ExpertShards != group.Size)
+        if (group.Size > 1 && options.ExpertShards > 1 && group.Size % options.ExpertShards != 0)
         {
-            throw new ArgumentException($"with --data-parallel, --expert-shards {options.ExpertShards} spreads the experts over that many ranks, one shard each: launch {options.ExpertShards} ranks (got {group.Size}), or leave --expert-shards out for data parallelism alone");
+            throw new ArgumentException($"with --data-parallel, --expert-shards {options.ExpertShards} spreads each copy of the experts over that many ranks, one shard each: launch a multiple of {options.ExpertShards} ranks (got {group.Size}), or leave --expert-shards out for data parallelism alone");
         }
     }
 
@@ -255,12 +267,13 @@ public sealed class Trainer : IDisposable
         using var step = new StepTensors(_options, _config, _moeLayers);
         using var gradientStep = CreateGradientStep(Profiled("gradient"), step);
         OpenOptimizers(Profiled, step);
-        // Replicated parameters only: with experts across ranks, each shard's gradients are whole on its rank already.
-        var replicated = ExpertsAcrossRanks ? _homes.Take(1) : _homes;
-        var allReduce = _group.Size > 1 ? new GradientAllReduce(_group, replicated.SelectMany(h => Enumerable.Range(0, h.Pieces.Count).Select(slot => (h, slot)))) : null;
+        // The trunk's gradients are summed over every rank; with experts across ranks, a shard's over the ranks holding the same shard.
+        static IEnumerable<(ParameterHome, int)> Tensors(IEnumerable<ParameterHome> homes) => homes.SelectMany(h => Enumerable.Range(0, h.Pieces.Count).Select(slot => (h, slot)));
+        var allReduce = _group.Size == 1 ? null : new GradientAllReduce(_group, Tensors(ExpertsAcrossRanks ? _homes.Take(1) : _homes));
+        var expertAllReduce = ExpertsAcrossRanks && _expertReplicas.Size > 1 ? new GradientAllReduce(_expertReplicas, Tensors(_homes.Skip(1))) : null;
         try
         {
-            return TrainSteps(step, gradientStep, allReduce, evaluation, log, progress, stopAfter, cancellation);
+            return TrainSteps(step, gradientStep, [.. new[] { allReduce, expertAllReduce }.OfType<GradientAllReduce>()], evaluation, log, progress, stopAfter, cancellation);
         }
         finally
         {
@@ -269,7 +282,7 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    private StepReport? TrainSteps(StepTensors step, IGradientStep gradientStep, GradientAllReduce? allReduce, ModelSession? evaluation, TrainingLog? log, IProgress<StepReport>? progress, long? stopAfter, CancellationToken cancellation)
+    private StepReport? TrainSteps(StepTensors step, IGradientStep gradientStep, IReadOnlyList<GradientAllReduce> allReduces, ModelSession? evaluation, TrainingLog? log, IProgress<StepReport>? progress, long? stopAfter, CancellationToken cancellation)
     {
         var last = stopAfter is { } stop ? Math.Min(stop, _options.Steps) : _options.Steps;
         var milestones = Enumerable.Range(1, Math.Max(0, _options.Milestones)).Select(k => (long)Math.Round((double)k * _options.Steps / _options.Milestones)).ToHashSet();
@@ -293,7 +306,10 @@ public sealed class Trainer : IDisposable
 
             _sampler.Skip((_group.Size - 1 - _group.Rank) * micros * _options.MicroBatch);
             stopping = CombineRanks(sums, loads, cancellation.IsCancellationRequested);
-            allReduce?.Run(_step + 1);
+            foreach (var allReduce in allReduces)
+            {
+                allReduce.Run(_step + 1);
+            }
 
             // The optimizer step in every home; spread over several, each clips by the global norm.
             var sumOfSquares = _homes.Count > 1 ? SumOfSquares() : 0;
@@ -321,7 +337,7 @@ public sealed class Trainer : IDisposable
                 progress?.Report(report);
             }
 
-            if ((_group.IsLeader || ExpertsAcrossRanks) && (_step % _options.CheckpointInterval == 0 || _step == _options.Steps || milestones.Contains(_step) || _step == last || stopping))
+            if ((_group.IsLeader || GivesShardsToRankZero) && (_step % _options.CheckpointInterval == 0 || _step == _options.Steps || milestones.Contains(_step) || _step == last || stopping))
             {
                 SaveCheckpoint(milestones.Contains(_step));
             }
@@ -342,7 +358,7 @@ public sealed class Trainer : IDisposable
         }
 
         var total = _homes[0].SumOfSquares();
-        foreach (var shard in _group.Gather<double>([_homes[1].SumOfSquares()], $"the gradient norm of step {_step + 1}"))
+        foreach (var shard in _experts.Gather<double>([_homes[1].SumOfSquares()], $"the gradient norm of step {_step + 1}"))
         {
             total += shard;
         }
@@ -399,7 +415,7 @@ public sealed class Trainer : IDisposable
         return new ExpertParallelStep(stages, step, settings,
             _options.ExpertDevices is { } devices ? shard => settings with { Device = ExecutionDevice.Parse(devices[shard]) } : null,
             _group.IsLeader ? Path.Combine(_run, RunFiles.Stages) : null,
-            ExpertsAcrossRanks ? new ExpertExchange(_group, _config, _moeLayers) : null);
+            ExpertsAcrossRanks ? new ExpertExchange(_experts, _config, _moeLayers) : null);
     }
 
     /// <summary>
@@ -422,6 +438,11 @@ public sealed class Trainer : IDisposable
         catch (ArgumentException)
         {
             return null;   // the validation split is shorter than one window
+        }
+
+        if (!_group.IsLeader && !GivesShardsToRankZero)
+        {
+            return null;
         }
 
         double total = 0;
@@ -467,7 +488,7 @@ public sealed class Trainer : IDisposable
         var device = group.DeviceFor(ExecutionDevice.Parse(options.Device));
         var indexed = parameters.Select((p, i) => (Spec: p, Index: i)).ToList();
         (int Shard, ExecutionDevice Device)[] shards = options.ExpertDevices is { } devices ? [.. devices.Select((d, s) => (s, ExecutionDevice.Parse(d)))]
-            : group.Size > 1 && options.ExpertShards > 1 ? [(group.Rank, device)]
+            : group.Size > 1 && options.ExpertShards > 1 ? [(group.Rank % options.ExpertShards, device)]
             : [];
         if (shards.Length == 0)
         {
@@ -515,7 +536,7 @@ public sealed class Trainer : IDisposable
         var pieces = PiecesOf(index).ToList();
         if (pieces is [var only] && only.Piece.Shape[0] < _parameters[index].Shape[0])
         {
-            var rows = _group.Gather<float>(tensors(only.Home).Read(only.Slot), $"gathering {name} from the expert shards");   // rank r holds shard r: rank order is row order
+            var rows = _experts.Gather<float>(tensors(only.Home).Read(only.Slot), $"gathering {name} from the expert shards");   // rank s of the group holds shard s: rank order is row order
             return SafeTensor.From<float>(name, rows, _parameters[index].Shape);
         }
 
@@ -583,6 +604,11 @@ public sealed class Trainer : IDisposable
 
     private void SaveCheckpoint(bool milestone)
     {
+        if (!_group.IsLeader && !GivesShardsToRankZero)
+        {
+            return;
+        }
+
         var weights = new List<SafeTensor>();
         var moments = new List<SafeTensor>();
         for (var i = 0; i < _parameters.Count; i++)
@@ -615,6 +641,8 @@ public sealed class Trainer : IDisposable
 
     public void Dispose()
     {
+        _experts.Dispose();
+        _expertReplicas.Dispose();
         _homes.ForEach(h => h.Dispose());
         (_dataset as IDisposable)?.Dispose();
     }
