@@ -169,7 +169,8 @@ public static class TrainCommand
                 var last = trainer.Train(printer, cancellation: cancellation.Token);
                 if (group.Size > 1 && trainer.Step > first)
                 {
-                    output.WriteLine($"rank 0 sent {group.BytesSent / (double)(trainer.Step - first) / (1 << 20):F1} MiB per step to the other ranks");
+                    var steps = (double)(trainer.Step - first);
+                    output.WriteLine($"rank 0 sent {group.BytesSent / steps / (1 << 20):F1} MiB per step to the other ranks and spent {group.TimeInCollectives.TotalMilliseconds / steps:F1} ms per step in exchanges (moving data and waiting for the slowest rank)");
                 }
                 output.WriteLine(last is null
                     ? $"nothing to do: {trainer.Run} is at step {trainer.Step} of {trainer.Options.Steps}"

@@ -14,12 +14,14 @@ public sealed unsafe class MpiCommunicator : IDisposable
     private readonly OpenMpiLibrary _mpi;
     private readonly nint _comm;
     private readonly bool _isWorld;
+    private readonly Traffic _traffic;
     private bool _finished;
     private bool _faulted;
 
-    private MpiCommunicator(OpenMpiLibrary mpi, nint comm, TimeSpan timeout, bool ownsInit)
+    private MpiCommunicator(OpenMpiLibrary mpi, nint comm, TimeSpan timeout, bool ownsInit, Traffic traffic)
     {
         _mpi = mpi;
+        _traffic = traffic;
         _comm = comm;
         _isWorld = comm == mpi.CommWorld;
         Timeout = timeout;
@@ -43,7 +45,7 @@ public sealed unsafe class MpiCommunicator : IDisposable
             mpi.Check(mpi.Init(null, 0, OpenMpiLibrary.ThreadSerialized, &provided), "MPI_Init_thread");
         }
 
-        return new MpiCommunicator(mpi, mpi.CommWorld, timeout, initialized == 0);
+        return new MpiCommunicator(mpi, mpi.CommWorld, timeout, initialized == 0, new Traffic());
     }
 
     /// <summary>
@@ -56,7 +58,7 @@ public sealed unsafe class MpiCommunicator : IDisposable
         Barrier(what);
         nint part;
         _mpi.Check(_mpi.CommSplit(_comm, color, key, &part), "MPI_Comm_split");
-        return new MpiCommunicator(_mpi, part, Timeout, ownsInit: false);
+        return new MpiCommunicator(_mpi, part, Timeout, ownsInit: false, _traffic);
     }
 
     public int Rank { get; }
@@ -68,8 +70,18 @@ public sealed unsafe class MpiCommunicator : IDisposable
 
     private bool OwnsInit { get; }
 
-    /// <summary>Bytes this rank sent in collectives so far (what a network would carry; its own share excluded).</summary>
-    public long BytesSent { get; private set; }
+    /// <summary>Bytes this rank sent in collectives so far, over this communicator and those split from the same world (what a network would carry; its own share excluded).</summary>
+    public long BytesSent => _traffic.Bytes;
+
+    /// <summary>Time this rank spent in those collectives so far: moving data, and waiting for the slowest rank to arrive.</summary>
+    public TimeSpan TimeInCollectives => TimeSpan.FromTicks(_traffic.Ticks);
+
+    /// <summary>What a rank's collectives cost, counted once for a world and every communicator split from it.</summary>
+    private sealed class Traffic
+    {
+        public long Bytes;
+        public long Ticks;
+    }
 
     /// <summary>
     /// Every rank's <paramref name="values"/> summed element-wise into every rank's span, in rank
@@ -143,7 +155,7 @@ public sealed unsafe class MpiCommunicator : IDisposable
             Wait(request, what);
         }
 
-        BytesSent += sc.Where((_, rank) => rank != Rank).Sum(c => (long)c);
+        _traffic.Bytes += sc.Where((_, rank) => rank != Rank).Sum(c => (long)c);
     }
 
     /// <summary>Rank <paramref name="root"/>'s <paramref name="data"/> into every rank's.</summary>
@@ -161,7 +173,7 @@ public sealed unsafe class MpiCommunicator : IDisposable
             Wait(request, what);
         }
 
-        BytesSent += Rank == root ? (long)data.Length * (Size - 1) : 0;
+        _traffic.Bytes += Rank == root ? (long)data.Length * (Size - 1) : 0;
     }
 
     /// <summary>Returns once every rank has called it (or throws after the timeout).</summary>
@@ -191,7 +203,7 @@ public sealed unsafe class MpiCommunicator : IDisposable
             Wait(request, what);
         }
 
-        BytesSent += (long)rc[Rank] * (Size - 1);
+        _traffic.Bytes += (long)rc[Rank] * (Size - 1);
     }
 
     // Open MPI progresses non-blocking collectives inside MPI_Test: spin (yielding) while the
@@ -200,6 +212,18 @@ public sealed unsafe class MpiCommunicator : IDisposable
     private void Wait(nint request, string what)
     {
         var clock = Stopwatch.StartNew();
+        try
+        {
+            Poll(request, what, clock);
+        }
+        finally
+        {
+            _traffic.Ticks += clock.Elapsed.Ticks;
+        }
+    }
+
+    private void Poll(nint request, string what, Stopwatch clock)
+    {
         var spin = TimeSpan.FromMilliseconds(200);
         while (true)
         {

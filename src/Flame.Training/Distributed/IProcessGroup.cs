@@ -28,6 +28,9 @@ public interface IProcessGroup : IDisposable
     /// <summary>Bytes this rank has sent to the others so far.</summary>
     long BytesSent { get; }
 
+    /// <summary>Time this rank has spent in collectives so far (moving data and waiting for the others).</summary>
+    TimeSpan TimeInCollectives { get; }
+
     /// <summary>Every rank's <paramref name="values"/> summed element-wise in rank order, into every rank's span.</summary>
     void SumInRankOrder(Span<float> values, string what);
 

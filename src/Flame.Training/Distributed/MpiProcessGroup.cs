@@ -36,6 +36,8 @@ public sealed class MpiProcessGroup : IProcessGroup
 
     public long BytesSent => _world.BytesSent;
 
+    public TimeSpan TimeInCollectives => _world.TimeInCollectives;
+
     // GPU LOCAL_RANK among those visible (SLURM's --gpus-per-task leaves one visible to each rank: GPU 0).
     public ExecutionDevice DeviceFor(ExecutionDevice requested)
     {

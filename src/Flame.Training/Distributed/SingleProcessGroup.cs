@@ -17,6 +17,8 @@ public sealed class SingleProcessGroup : IProcessGroup
 
     public long BytesSent => 0;
 
+    public TimeSpan TimeInCollectives => TimeSpan.Zero;
+
     public ExecutionDevice DeviceFor(ExecutionDevice requested) => requested;
 
     public void SumInRankOrder(Span<float> values, string what)
