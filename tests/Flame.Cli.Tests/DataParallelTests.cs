@@ -126,6 +126,21 @@ public sealed class DataParallelTests
     }
 
     [TestMethod]
+    public void SigtermToOneRankStopsEveryRankAfterTheSameStepWithACheckpoint()
+    {
+        var run = Path.Combine(_folder, "run");
+        using var job = new MpiJob(2, [.. Training("run", 2000, 2, "--checkpoint-every", "1000"), "--data-parallel"]);
+        WaitForStep(run, 20, job);
+        job.Signal(1, "TERM");   // what a scheduler preempting one node does; rank 0 is not told
+        var (code, output, error) = job.WaitForExit(TimeSpan.FromSeconds(60));
+        Assert.AreNotEqual(0, code, "the ranks exit 143");
+        var stopped = System.Text.RegularExpressions.Regex.Match(output, "stopped: step ([0-9]+)");
+        Assert.IsTrue(stopped.Success, output + error);
+        Assert.AreEqual(long.Parse(stopped.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), new CheckpointStore(run).LatestStep(), "the step every rank stopped after is saved");
+        StringAssert.Contains(output, "the run is unfinished");
+    }
+
+    [TestMethod]
     public void AnAccumulationTheRanksCannotShareIsRefusedAndTheJobEnds()
     {
         var (code, _, error) = MpiJob.Run(2, [.. Training("run", 2, 3), "--data-parallel"]);
@@ -210,6 +225,18 @@ public sealed class DataParallelTests
         while (new CheckpointStore(run).LatestStep() is null or < 20)
         {
             Assert.IsLessThan(60.0, clock.Elapsed.TotalSeconds, $"no checkpoint at step 20 within a minute:\n{job.Output}");
+            Thread.Sleep(100);
+        }
+    }
+
+    // Until rank 0's log has STEP rows.
+    private static void WaitForStep(string run, int step, MpiJob job)
+    {
+        var log = Path.Combine(run, "logs", "train.csv");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!File.Exists(log) || File.ReadLines(log).Count() <= step)
+        {
+            Assert.IsLessThan(60.0, clock.Elapsed.TotalSeconds, $"step {step} not reached within a minute:\n{job.Output}");
             Thread.Sleep(100);
         }
     }

@@ -103,9 +103,11 @@ internal sealed class MpiJob : IDisposable
     }
 
     /// <summary>Sends <paramref name="signal"/> (KILL, STOP ...) to rank <paramref name="rank"/>.</summary>
-    public void Signal(int rank, string signal)
+    public void Signal(int rank, string signal) => Kill(PidOfRank(rank), signal);
+
+    private static void Kill(int pid, string signal)
     {
-        using var kill = Process.Start("kill", [$"-{signal}", PidOfRank(rank).ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
     }
 

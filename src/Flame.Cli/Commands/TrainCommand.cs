@@ -164,7 +164,8 @@ public static class TrainCommand
 
                 using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
                 using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-                var printer = new TrainingProgressPrinter(output, parseResult.GetValue(logEvery));
+                // Open MPI gives rank 0 a terminal even when the job's output goes to a file: plain lines there.
+                var printer = new TrainingProgressPrinter(output, parseResult.GetValue(logEvery), plain: group.Size > 1);
                 var first = trainer.Step;
                 var last = trainer.Train(printer, cancellation: cancellation.Token);
                 if (group.Size > 1 && trainer.Step > first)
@@ -176,10 +177,11 @@ public static class TrainCommand
                     ? $"nothing to do: {trainer.Run} is at step {trainer.Step} of {trainer.Options.Steps}"
                     : $"{(trainer.Step < trainer.Options.Steps ? "stopped" : "done")}: step {last.Step}, lm loss {last.LanguageModelLoss:F4}{(last.ValidationLoss is { } v ? $", validation loss {v:F4}" : "")}");
                 output.WriteLine($"log: {RunFiles.TrainLog(trainer.Run)}; checkpoints: {Path.Combine(trainer.Run, "checkpoints")}");
-                if (cancellation.IsCancellationRequested && trainer.Step < trainer.Options.Steps)
+                // Stopped by a signal here, or (data-parallel) on another rank: every rank then exits as signalled.
+                if ((cancellation.IsCancellationRequested || trainer.StopRequested) && trainer.Step < trainer.Options.Steps)
                 {
                     output.WriteLine($"the run is unfinished (step {trainer.Step} of {trainer.Options.Steps}): continue with `flame train --resume {trainer.Run}`");
-                    return (PosixSignal)signal == PosixSignal.SIGTERM ? 143 : 130;
+                    return (PosixSignal)signal == PosixSignal.SIGINT ? 130 : 143;
                 }
             }
 
@@ -215,9 +217,9 @@ public static class TrainCommand
 /// One line per N steps: losses, grad norm, learning rate, throughput, expert balance and the
 /// time left; coloured by Spectre.Console on an interactive terminal, plain text otherwise.
 /// </summary>
-internal sealed class TrainingProgressPrinter(TextWriter output, int every) : IProgress<StepReport>
+internal sealed class TrainingProgressPrinter(TextWriter output, int every, bool plain = false) : IProgress<StepReport>
 {
-    private readonly bool _interactive = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+    private readonly bool _interactive = !plain && ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
 
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private long _first = -1;

@@ -289,6 +289,7 @@ public sealed class Trainer : IDisposable
         StepReport? report = null;
         var micros = _options.Accumulation / _group.Size;   // this rank's share of each step's micro-batches
         var stopping = false;
+        StopRequested = false;
         while (_step < last && !stopping && !(_group.Size == 1 && cancellation.IsCancellationRequested))
         {
             var clock = Stopwatch.StartNew();
@@ -337,6 +338,8 @@ public sealed class Trainer : IDisposable
                 progress?.Report(report);
             }
 
+            stopping |= _group.Size == 1 && cancellation.IsCancellationRequested;   // alone, a signal during the optimizer step or validation counts too
+            StopRequested |= stopping;
             if ((_group.IsLeader || GivesShardsToRankZero) && (_step % _options.CheckpointInterval == 0 || _step == _options.Steps || milestones.Contains(_step) || _step == last || stopping))
             {
                 SaveCheckpoint(milestones.Contains(_step));
@@ -399,6 +402,9 @@ public sealed class Trainer : IDisposable
 
         return combined[^1] > 0;
     }
+
+    /// <summary>Whether the last <see cref="Train"/> stopped early because a stop was asked for, on this rank or another.</summary>
+    public bool StopRequested { get; private set; }
 
     /// <summary>With <see cref="TrainingOptions.ProfilePrefix"/>: the ORT profiles the last <see cref="Train"/> wrote (gradient step and optimizer sessions).</summary>
     public IReadOnlyList<string> ProfileFiles { get; private set; } = [];
