@@ -61,6 +61,23 @@ public sealed class GptSamplerTests
     }
 
     [TestMethod]
+    public void SkippingWindowsLeavesTheSamplerWhereReadingThemWould()
+    {
+        // Data-parallel ranks skip the windows the others read; across an epoch's end too.
+        var reading = new GptSampler(_dataset, AllDocuments, 4, seed: 5);
+        var skipping = new GptSampler(_dataset, AllDocuments, 4, seed: 5);
+        var skip = reading.WindowsPerEpoch + 3;
+        for (var i = 0; i < skip; i++)
+        {
+            reading.Next();
+        }
+
+        skipping.Skip(skip);
+        Assert.AreEqual(reading.Cursor, skipping.Cursor);
+        CollectionAssert.AreEqual(reading.NextBatch(4), skipping.NextBatch(4));
+    }
+
+    [TestMethod]
     public void AResumedSamplerContinuesExactly()
     {
         var straight = new GptSampler(_dataset, AllDocuments, 4, seed: 3);
