@@ -17,7 +17,7 @@ internal static class DeviceOption
 
     public static Option<int> CreateExpertShards(string? note = null) => new("--expert-shards")
     {
-        Description = "Expert parallelism: split each MoE layer's experts into S shards, each run in its own ORT sessions (1: the model as one graph); with --data-parallel, each shard on a rank of its own" + (note is null ? "." : $"; {note}."),
+        Description = "Expert parallelism: split each MoE layer's experts into S shards, each run in its own ORT sessions (1: the model as one graph)" + (note is null ? "." : $"; {note}."),
         DefaultValueFactory = _ => 1,
     };
 

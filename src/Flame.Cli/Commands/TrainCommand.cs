@@ -38,7 +38,7 @@ public static class TrainCommand
         var z = new Option<double>("--z-loss-coef") { Description = "Router z-loss coefficient.", DefaultValueFactory = _ => LossSettings.Default.ZLoss };
         var threads = new Option<int>("--threads") { Description = "Threads per operator (0: one per core).", DefaultValueFactory = _ => 0 };
         var device = DeviceOption.Create("with --resume, continue on this device");
-        var shards = DeviceOption.CreateExpertShards();
+        var shards = DeviceOption.CreateExpertShards("with --data-parallel, each shard on a rank of its own (docs/distributed.md)");
         var expertDevices = DeviceOption.CreateExpertDevices();
         var precision = DeviceOption.CreatePrecision();
         var logEvery = new Option<int>("--log-every") { Description = "Print a progress line every N steps (the CSV log has every step).", DefaultValueFactory = _ => 10 };
