@@ -79,7 +79,10 @@ public sealed class StructureTests
         var a = Logits([10, 20, 30, 40]);
         var b = Logits([10, 20, 31, 499]);
         var v = ModelConfigs.Load("tiny-moe").PaddedVocab;
-        CollectionAssert.AreEqual(a[..(2 * v)], b[..(2 * v)], "positions 0 and 1 must not see positions 2 and 3");
+        // Equal to rounding: the experts' batches are shaped by all tokens' loads, and a row's float sums may
+        // round differently in a batch of another shape; a leak from later positions would move logits by far more.
+        var earlier = a[..(2 * v)].Zip(b[..(2 * v)]).Max(p => Math.Abs(p.First - p.Second));
+        Assert.IsLessThan(1e-5, earlier, "positions 0 and 1 must not see positions 2 and 3");
         CollectionAssert.AreNotEqual(a[(2 * v)..], b[(2 * v)..]);
     }
 

@@ -50,6 +50,13 @@ public sealed partial class GraphBuilder
     public Value GatherRows(Value data, Value rowIndices) =>
         Emit("GatherND", [data, rowIndices], null, data.Type, [rowIndices[0], .. data.Shape[1..]]);
 
+    /// <summary><paramref name="x"/> broadcast to <paramref name="shape"/> (int64, at run time).</summary>
+    public Value Expand(Value x, Value shape, Dim[] resultShape) => Emit("Expand", [x, shape], null, x.Type, resultShape);
+
+    /// <summary>ScatterND: data[i] = updates[k] for each row index i = rowIndices[k] (distinct rows; its gradient is a gather of rows).</summary>
+    public Value ScatterRows(Value data, Value rowIndices, Value updates) =>
+        Emit("ScatterND", [data, rowIndices, updates], null, data.Type, data.Shape);
+
     /// <summary>ScatterND with reduction add: data[i] += updates[k] for each row index i = rowIndices[k].</summary>
     public Value ScatterAddRows(Value data, Value rowIndices, Value updates) =>
         Emit("ScatterND", [data, rowIndices, updates], null, data.Type, data.Shape, String("reduction", "add"));
@@ -127,6 +134,17 @@ public sealed partial class GraphBuilder
         node.Attribute.Add(Int("axis", -1));
         _graph.Node.Add(node);
         return (values, indices);
+    }
+
+    /// <summary><paramref name="x"/> cut along <paramref name="axis"/> into pieces of the given <paramref name="sizes"/> (int64 [n], known at run time).</summary>
+    public Value[] Split(Value x, Value sizes, int axis, params Dim[][] shapes)
+    {
+        var outputs = shapes.Select(shape => new Value(Fresh("split"), x.Type, shape)).ToArray();
+        var node = new Flame.Onnx.Proto.NodeProto { OpType = "Split", Name = Fresh("Split"), Input = { x.Name, sizes.Name } };
+        node.Output.AddRange(outputs.Select(o => o.Name));
+        node.Attribute.Add(Int("axis", axis < 0 ? x.Rank + axis : axis));
+        _graph.Node.Add(node);
+        return outputs;
     }
 
     /// <summary>Elements of <paramref name="data"/> picked along <paramref name="axis"/> by same-rank <paramref name="indices"/>.</summary>

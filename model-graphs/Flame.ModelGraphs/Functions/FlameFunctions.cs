@@ -64,26 +64,33 @@ public static class FlameFunctions
     }
 
     /// <summary>
-    /// SortedDispatch(x [T, H], topk_indices [T, k], topk_weights [T, k]; attribute experts = E) →
-    /// (expert_tokens [E, C, H], slot_cells [T·k, 1], cell_slots [E·C, 1], slot_gates [T·k, 1]).
-    /// The T·k token-slots (token-major: slot u = t·k + j is token t's j-th choice) are sorted by
-    /// expert (stable), and expert e's tokens fill row e of a padded [E, C, H] buffer, C = the
-    /// largest expert's token count (MegaBlocks' grouping, padded to the maximum): the experts then
-    /// run as one batched MatMul. Padding cells are zeros. slot_cells[u] = the cell e · C + rank that
-    /// slot u fills; cell_slots[c] = the slot filling cell c, or T·k for a padding cell.
+    /// SortedDispatch(x [T, H], topk_indices [T, k], topk_weights [T, k]; attributes experts = E,
+    /// groups = G) → (expert_tokens [N, H], slot_cells [T·k, 1], cell_slots [N, 1], slot_gates [T·k, 1],
+    /// expert_ranks [E, 1], group_cells [G]). The T·k token-slots (token-major: slot u = t·k + j is
+    /// token t's j-th choice) are laid out by expert in a buffer of N cells. The experts are ranked
+    /// by their token counts (expert_ranks[e]: 0 for the busiest, ties to the lower index; with one
+    /// group they keep their index order, e) and cut into
+    /// G groups of E/G; group g's experts each get C_g cells, C_g = the count of the group's busiest
+    /// (at least 1), so group g is an [E/G, C_g, H] batch and the buffer holds them one after another
+    /// (group_cells[g] = E/G · C_g cells, N = Σ group_cells). Padding to each group's largest count
+    /// rather than to the largest of all (MegaBlocks pads to the maximum) keeps the padded rows
+    /// near the routed T·k where the load is uneven: on flame-moe-38m at initialisation, 24,000
+    /// cells padded to the busiest became about 8,000. Padding cells are zeros. slot_cells[u] = the
+    /// cell slot u fills; cell_slots[c] = the slot filling cell c, or T·k for a padding cell.
     /// Rows move by one-to-one ScatterND writes, whose gradients are gathers: no adding scatter
-    /// (slow on ORT's CPU, 23 % of flame-moe-38m's step) in forward or backward; each token's k
-    /// copies are summed by a ReduceSum.
+    /// (slow on ORT's CPU) in forward or backward; each token's k copies are summed by a ReduceSum.
     /// </summary>
     public static FunctionProto SortedDispatch(int opset)
     {
-        var f = new FunctionWriter("SortedDispatch", ["x", "topk_indices", "topk_weights"], ["expert_tokens", "slot_cells", "cell_slots", "slot_gates"], ["experts"], opset,
-            "Dropless dispatch of all experts at once: token-slots sorted by expert into a padded [E, C, H] buffer.");
+        var f = new FunctionWriter("SortedDispatch", ["x", "topk_indices", "topk_weights"], ["expert_tokens", "slot_cells", "cell_slots", "slot_gates", "expert_ranks", "group_cells"], ["experts", "groups"], opset,
+            "Dropless dispatch of all experts at once: token-slots laid out by expert, in groups of experts of similar load each padded to its busiest.");
         var int64 = FunctionWriter.Int("to", (long)TensorProto.Types.DataType.Int64);
         var minusOne = f.ConstantInts(-1);
         var zero = f.ConstantInts(0);
         var one = f.ConstantInts(1);
         var experts = f.One("Reshape", [f.ConstantFromAttribute("experts"), one]);              // [E]
+        var groups = f.One("Reshape", [f.ConstantFromAttribute("groups"), one]);                // [G]
+        var perGroup = f.One("Div", [experts, groups]);                                          // [E/G]
         var slotExpert = f.One("Reshape", ["topk_indices", minusOne]);                          // (Tk) token-major
         var slotCount = f.One("Shape", [slotExpert]);                                            // [Tk]
         var slots = f.One("Range", [f.One("Squeeze", [zero]), f.One("Squeeze", [slotCount]), f.One("Squeeze", [one])]);   // (Tk) 0..Tk-1
@@ -92,34 +99,43 @@ public static class FlameFunctions
         var order = f.Node("TopK", [key, slotCount], ["sorted_keys", "order"], FunctionWriter.Int("largest", 0), FunctionWriter.Int("sorted", 1))[1];
         var sortedExpert = f.One("Gather", [slotExpert, order]);                                 // (Tk)
         f.Into("slot_gates", "Reshape", ["topk_weights", f.ConstantInts(-1, 1)]);               // (Tk, 1) token-major
-        // Tokens per expert, the largest count C, and each sorted slot's rank within its expert.
+        // Tokens per expert, and each sorted slot's rank within its expert.
         var expertIds = f.One("Range", [f.One("Squeeze", [zero]), f.One("Squeeze", [experts]), f.One("Squeeze", [one])]);   // (E)
         var hits = f.One("Cast", [f.One("Equal", [f.One("Unsqueeze", [slotExpert, one]), expertIds])], int64);   // (Tk, E)
         var counts = f.One("ReduceSum", [hits, zero], FunctionWriter.Int("keepdims", 0));                      // (E)
-        var capacity = f.Node("TopK", [counts, one], ["capacity", "busiest"])[0];                               // [C]
         var starts = f.One("Sub", [f.One("CumSum", [counts, f.One("Squeeze", [zero])]), counts]);               // (E)
         var rank = f.One("Sub", [slots, f.One("Gather", [starts, sortedExpert])]);                              // (Tk)
-        var sortedCells = f.One("Add", [f.One("Mul", [sortedExpert, capacity]), rank]);                         // (Tk) cell of sorted slot p
+        // The experts by load, cut into G groups; each group's capacity is its busiest expert's count.
+        var byLoad = f.Node("TopK", [counts, experts], ["sorted_counts", "expert_order"], FunctionWriter.Int("largest", 1), FunctionWriter.Int("sorted", 1));
+        var byLoadRank = f.One("ScatterElements", [f.One("Mul", [counts, zero]), byLoad[1], expertIds]);       // (E) rank of expert e by load
+        var loadRank = f.One("Where", [f.One("Equal", [groups, one]), expertIds, byLoadRank]);                  // one group: index order, no reordering
+        f.Into("expert_ranks", "Unsqueeze", [loadRank, one]);                                                   // (E, 1)
+        var group = f.One("Div", [loadRank, perGroup]);                                                         // (E)
+        var position = f.One("Sub", [loadRank, f.One("Mul", [group, perGroup])]);                               // (E) within its group
+        var capacity = f.One("Max", [f.One("Slice", [byLoad[0], zero, experts, zero, perGroup]), one]);         // (G) ≥ 1: no empty batch
+        f.Into("group_cells", "Mul", [capacity, perGroup]);                                                     // (G)
+        var groupStart = f.One("Sub", [f.One("CumSum", ["group_cells", f.One("Squeeze", [zero])]), "group_cells"]);   // (G)
+        var expertStart = f.One("Add", [f.One("Gather", [groupStart, group]), f.One("Mul", [position, f.One("Gather", [capacity, group])])]);   // (E) first cell
+        var sortedCells = f.One("Add", [f.One("Gather", [expertStart, sortedExpert]), rank]);                   // (Tk) cell of sorted slot p
         // Both directions of the slot ↔ cell map, as int64 scatters (no gradient flows through them).
-        var cellOfSlot = f.One("ScatterElements", [f.One("Mul", [slots, f.ConstantInts(0)]), order, sortedCells]);   // (Tk) slot_cells[order[p]] = cell of p
+        var cellOfSlot = f.One("ScatterElements", [f.One("Mul", [slots, zero]), order, sortedCells]);           // (Tk) slot_cells[order[p]] = cell of p
         f.Into("slot_cells", "Unsqueeze", [cellOfSlot, one]);                                                   // (Tk, 1)
-        var cells = f.One("Mul", [experts, capacity]);                                                          // [E·C]
-        var cellSlots = f.One("ScatterElements", [f.One("Expand", [slotCount, cells]), sortedCells, order]);    // (E·C) T·k where padding
-        f.Into("cell_slots", "Unsqueeze", [cellSlots, one]);                                                    // (E·C, 1)
+        var cells = f.One("ReduceSum", ["group_cells", zero], FunctionWriter.Int("keepdims", 1));               // [N]
+        var cellSlots = f.One("ScatterElements", [f.One("Expand", [slotCount, cells]), sortedCells, order]);    // (N) T·k where padding
+        f.Into("cell_slots", "Unsqueeze", [cellSlots, one]);                                                    // (N, 1)
         // Each token's row, once per choice (token-major), written one-to-one into its cell.
         var hidden = f.One("Slice", [f.One("Shape", ["x"]), one, f.ConstantInts(2)]);                           // [H]
         var k = f.One("Slice", [f.One("Shape", ["topk_indices"]), one, f.ConstantInts(2)]);                     // [k]
         var tokenCount = f.One("Slice", [f.One("Shape", ["x"]), zero, one]);                                    // [T]
         var copies = f.One("Expand", [f.One("Unsqueeze", ["x", one]), f.One("Concat", [tokenCount, k, hidden], FunctionWriter.Int("axis", 0))]);   // (T, k, H)
         var slotRows = f.One("Reshape", [copies, f.One("Concat", [minusOne, hidden], FunctionWriter.Int("axis", 0))]);   // (Tk, H)
-        var empty = f.One("ConstantOfShape", [f.One("Concat", [cells, hidden], FunctionWriter.Int("axis", 0))]);     // (E·C, H) zeros
-        var filled = f.One("ScatterND", [empty, "slot_cells", slotRows]);                                         // (E·C, H)
-        f.Into("expert_tokens", "Reshape", [filled, f.One("Concat", [experts, capacity, hidden], FunctionWriter.Int("axis", 0))]);   // (E, C, H)
+        var empty = f.One("ConstantOfShape", [f.One("Concat", [cells, hidden], FunctionWriter.Int("axis", 0))]);     // (N, H) zeros
+        f.Into("expert_tokens", "ScatterND", [empty, "slot_cells", slotRows]);                                   // (N, H)
         return f.Build();
     }
 
     /// <summary>
-    /// SortedCombine(expert_output [E, C, H], slot_cells [T·k, 1], cell_slots [E·C, 1], slot_gates [T·k, 1], x [T, H]) →
+    /// SortedCombine(expert_output [N, H], slot_cells [T·k, 1], cell_slots [N, 1], slot_gates [T·k, 1], x [T, H]) →
     /// y [T, H] = Σ over each token's k slots of gate · that slot's expert output row: the cells'
     /// rows are written one-to-one back to their slots (padding cells, all zero, to a spare row),
     /// weighted, and each token's k slots summed.
@@ -131,7 +147,7 @@ public static class FlameFunctions
         var one = f.ConstantInts(1);
         var hidden = f.One("Slice", [f.One("Shape", ["x"]), one, f.ConstantInts(2)]);
         var tokenCount = f.One("Slice", [f.One("Shape", ["x"]), f.ConstantInts(0), one]);
-        var rows = f.One("Reshape", ["expert_output", f.One("Concat", [f.ConstantInts(-1), hidden], FunctionWriter.Int("axis", 0))]);   // (E·C, H)
+        var rows = f.One("Reshape", ["expert_output", f.One("Concat", [f.ConstantInts(-1), hidden], FunctionWriter.Int("axis", 0))]);   // (N, H)
         var slotCount = f.One("Slice", [f.One("Shape", ["slot_gates"]), f.ConstantInts(0), one]);              // [Tk]
         var spare = f.One("ConstantOfShape", [f.One("Concat", [f.One("Add", [slotCount, one]), hidden], FunctionWriter.Int("axis", 0))]);   // (Tk + 1, H)
         // Padding cells all write the spare row Tk; their rows are zero (an expert without biases maps 0 to 0).

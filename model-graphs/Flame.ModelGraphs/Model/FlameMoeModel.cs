@@ -93,7 +93,8 @@ public static class FlameMoeModel
                 var interventions = expertInterventions
                     ? new Router.Interventions(g.Input(ExpertMask(i), DataType.Float, c.Experts), g.Input(ExpertKeep(i), DataType.Float, c.Experts))
                     : null;
-                var output = MoeLayer.Apply(g, c, normed, interventions);
+                // A decoder with past runs a few tokens a step: padding them is cheap, permuting the experts' weights is not.
+                var output = MoeLayer.Apply(g, c, normed, interventions, groupByLoad: !kvCache);
                 x = g.Add(x, output.Y);                                                  // x = x + moe(norm(x))
                 routing.Add((i, g.Output(output.Routing.Logits, RouterLogits(i)), g.Output(output.Routing.Weights, TopKWeights(i)),
                     g.Output(output.Routing.Indices, TopKIndices(i))));

@@ -13,14 +13,15 @@ public static class MoeLayer
     public sealed record Output(Value Y, Router.Routing Routing, Value? DroppedFraction);
 
     /// <summary>x: (batch, seq, hidden) → y of the same shape, and the layer's routing (per token of the flattened batch).</summary>
-    public static Output Apply(GraphBuilder g, ModelConfig c, Value x, Router.Interventions? interventions = null)
+    /// <param name="groupByLoad">Sorted dispatch: pad the experts in groups of similar load (<see cref="TokenDispatcher.GroupsOf"/>), or all to the busiest.</param>
+    public static Output Apply(GraphBuilder g, ModelConfig c, Value x, Router.Interventions? interventions = null, bool groupByLoad = true)
     {
         var (tokens, routing) = Route(g, c, x, interventions);                          // (T, H); (T, E), (T, k), (T, k)
         var experts = new Experts(g, c.Experts, c.Hidden, c.ExpertFfn, c.InitStd);
         if (c.Dispatch == ModelConfig.DispatchSorted)
         {
-            var batch = TokenDispatcher.DispatchSorted(g, tokens, routing, c.Experts);     // (E, C, H)
-            var sorted = TokenDispatcher.CombineSorted(g, batch, experts.ApplyAll(batch.ExpertTokens), tokens);   // (T, H)
+            var batch = TokenDispatcher.DispatchSorted(g, tokens, routing, c.Experts, groupByLoad ? TokenDispatcher.GroupsOf(c.Experts) : 1);     // (N, H) in groups of experts
+            var sorted = TokenDispatcher.CombineSorted(g, batch, experts.ApplyAll(batch), tokens);   // (T, H)
             return new Output(g.ReshapeLike(WithSharedExpert(g, c, tokens, sorted), x), routing, null);
         }
 

@@ -51,19 +51,32 @@ public static class TokenDispatcher
         g.Call(FlameFunctions.CombineExpert(g.Opset), [accumulator, dispatched.Rows, expertOutput, dispatched.Gates],
             [(DataType.Float, accumulator.Shape)])[0];
 
-    /// <summary>All experts' tokens at once, sorted by expert into a padded (E, C, H) batch (the ai.flame SortedDispatch function).</summary>
-    public sealed record SortedBatch(Value ExpertTokens, Value SlotCells, Value CellSlots, Value SlotGates);
+    /// <summary>
+    /// All experts' tokens at once, laid out by expert (the ai.flame SortedDispatch function):
+    /// ExpertTokens (N, H) holds G batches one after another, batch g = the g-th E/G experts by
+    /// load (ExpertRanks (E, 1): each expert's place in that order), (E/G, C_g, H) with
+    /// GroupCells[g] = E/G · C_g.
+    /// </summary>
+    public sealed record SortedBatch(Value ExpertTokens, Value SlotCells, Value CellSlots, Value SlotGates, Value ExpertRanks, Value GroupCells, int Groups);
 
-    public static SortedBatch DispatchSorted(GraphBuilder g, Value x, Router.Routing routing, int experts)
+    /// <param name="groups">G (dividing E): 1 pads every expert to the busiest and keeps them in index order.</param>
+    public static SortedBatch DispatchSorted(GraphBuilder g, Value x, Router.Routing routing, int experts, int groups)
     {
-        Dim capacity = Dim.Sym("expert_capacity"), slots = Dim.Sym("token_slots");
+        Dim cells = Dim.Sym("expert_cells"), slots = Dim.Sym("token_slots");
         var outputs = g.Call(FlameFunctions.SortedDispatch(g.Opset), [x, routing.Indices, routing.Weights],
-            [(DataType.Float, [experts, capacity, x[1]]), (DataType.Int64, [slots, 1]), (DataType.Int64, [Dim.Sym("expert_cells"), 1]), (DataType.Float, [slots, 1])],
-            Functions.FunctionWriter.Int("experts", experts));
-        return new SortedBatch(outputs[0], outputs[1], outputs[2], outputs[3]);
+            [(DataType.Float, [cells, x[1]]), (DataType.Int64, [slots, 1]), (DataType.Int64, [cells, 1]), (DataType.Float, [slots, 1]), (DataType.Int64, [experts, 1]), (DataType.Int64, [groups])],
+            Functions.FunctionWriter.Int("experts", experts), Functions.FunctionWriter.Int("groups", groups));
+        return new SortedBatch(outputs[0], outputs[1], outputs[2], outputs[3], outputs[4], outputs[5], groups);
     }
 
-    /// <summary>The experts' outputs (E, C, H) weighted and added back into the tokens' rows (T, H).</summary>
+    /// <summary>
+    /// How many groups of similar load the experts are padded in: up to 8, of at least 2 experts
+    /// each. More groups pad less but make more, smaller matrix multiplies; 8 of 8 on FLAME-MoE's
+    /// 64 experts left a third of flame-moe-38m's padded rows at initialisation.
+    /// </summary>
+    public static int GroupsOf(int experts) => Enumerable.Range(1, 8).Reverse().First(n => experts % n == 0 && (experts / n >= 2 || n == 1));
+
+    /// <summary>The experts' outputs (N, H), cell by cell, weighted and added back into the tokens' rows (T, H).</summary>
     public static Value CombineSorted(GraphBuilder g, SortedBatch batch, Value expertOutput, Value x) =>
         g.Call(FlameFunctions.SortedCombine(g.Opset), [expertOutput, batch.SlotCells, batch.CellSlots, batch.SlotGates, x],
             [(DataType.Float, x.Shape)])[0];
