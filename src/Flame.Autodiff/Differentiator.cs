@@ -18,6 +18,12 @@ public sealed record GradientRequest(string Loss, IReadOnlyList<string> Wrt)
     /// Added to the graph's inputs as a float scalar when the graph does not have it.
     /// </summary>
     public string? SeedInput { get; init; }
+
+    /// <summary>
+    /// Forward nodes whose values the backward pass recomputes where it needs them instead of
+    /// keeping them from the forward pass (activation checkpointing, <see cref="Recomputation"/>).
+    /// </summary>
+    public Func<NodeProto, bool>? Recompute { get; init; }
 }
 
 /// <summary>
@@ -109,7 +115,8 @@ public static class Differentiator
 
         var result = model.Clone();
         result.Graph.Output.AddRange(request.Wrt.Select(w => ValueInfo(request.GradientName(w), infos[w])));
-        result.Graph.Node.AddRange(Needed(emit.Nodes.Concat(outputs).ToList(), result.Graph.Output.Select(o => o.Name)));
+        var backward = Needed(emit.Nodes.Concat(outputs).ToList(), result.Graph.Output.Select(o => o.Name));
+        result.Graph.Node.AddRange(request.Recompute is { } recompute ? Recomputation.Rewrite([.. result.Graph.Node], backward, recompute) : backward);
         return result;
     }
 

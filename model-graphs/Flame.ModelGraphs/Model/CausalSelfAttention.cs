@@ -6,6 +6,9 @@ namespace Flame.ModelGraphs.Model;
 /// <summary>Multi-head causal self-attention with RoPE; no bias, no GQA, no QK-norm (FLAME-MoE).</summary>
 public static class CausalSelfAttention
 {
+    /// <summary>The scope of the attention probabilities' nodes (layers.N.attn.scores.*), which training may recompute in the backward pass.</summary>
+    public const string ScoresScope = "scores";
+
     /// <summary>Cached keys and values of earlier positions, (batch, heads, past, head_dim) each.</summary>
     public sealed record KeyValue(Value Key, Value Value);
 
@@ -33,8 +36,13 @@ public static class CausalSelfAttention
             v = g.Concat(2, past.Value, v);
         }
 
-        var scores = g.Mul(g.MatMul(q, g.Transpose(k, 0, 1, 3, 2)), g.Constant((float)(1 / Math.Sqrt(d))));   // (B, nh, S, S)
-        var attention = g.Softmax(g.Add(scores, mask));
+        Value attention;
+        using (g.Scope(ScoresScope))
+        {
+            var scores = g.Mul(g.MatMul(q, g.Transpose(k, 0, 1, 3, 2)), g.Constant((float)(1 / Math.Sqrt(d))));   // (B, nh, S, S)
+            attention = g.Softmax(g.Add(scores, mask));
+        }
+
         var y = g.MatMul(attention, v);                                                // (B, nh, S, hd)
         y = g.Reshape(g.Transpose(y, 0, 2, 1, 3), 0, 0, h);                            // (B, S, H)
         return (g.MatMul(y, outWeight), new KeyValue(k, v));                           // (B, S, H)

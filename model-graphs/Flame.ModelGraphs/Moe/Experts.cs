@@ -14,6 +14,9 @@ public sealed class Experts(GraphBuilder g, int experts, int hidden, int ffn, do
 
     public int Count { get; } = experts;
 
+    /// <summary>The scope of <see cref="ApplyAll"/>'s nodes (layers.N.moe.experts.*), which training may recompute in the backward pass.</summary>
+    public const string Scope = "experts";
+
     /// <summary>
     /// All experts at once on a sorted batch (N, H) → (N, H): per group of experts of similar load,
     /// one batched MatMul per projection over its padded (E/G, C_g, H) batch, with the group's
@@ -23,6 +26,7 @@ public sealed class Experts(GraphBuilder g, int experts, int hidden, int ffn, do
     /// </summary>
     public Value ApplyAll(TokenDispatcher.SortedBatch batch)
     {
+        using var scope = g.Scope(Scope);
         if (batch.Groups == 1)
         {
             // One (E, C, H) batch in index order: the stacked weights as they are.
