@@ -30,11 +30,12 @@ public static class BenchTrainCommand
         var peak = new Option<double?>("--peak-tflops") { Description = "The device's peak TFLOP/s for the compute type, to report model FLOPs utilisation (e.g. 989 for H100 bf16 dense)." };
         var expertDevices = DeviceOption.CreateExpertDevices();
         var precision = DeviceOption.CreatePrecision();
+        var noRecompute = DeviceOption.CreateNoRecompute();
         var profile = new Option<DirectoryInfo?>("--profile") { Description = "Write ORT profiles of the steps here and print the operators that take the time." };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
         var command = new Command("train", "Time training steps (forward + backward + AdamW) of a config on random tokens: tokens/s, ms/step, peak memory.")
         {
-            config, set, batch, sequence, steps, warmup, threads, device, shards, expertDevices, precision, peak, profile, json,
+            config, set, batch, sequence, steps, warmup, threads, device, shards, expertDevices, precision, noRecompute, peak, profile, json,
         };
         command.SetAction(parseResult =>
         {
@@ -64,6 +65,7 @@ public static class BenchTrainCommand
                     ExpertShards = parseResult.GetValue(shards),
                     ExpertDevices = DeviceOption.ExpertDevices(parseResult, expertDevices),
                     Precision = parseResult.GetValue(precision)!,
+                    Recompute = !parseResult.GetValue(noRecompute),
                     ProfilePrefix = parseResult.GetValue(profile) is { } profileFolder ? Path.Combine(Directory.CreateDirectory(profileFolder.FullName).FullName, c.Name) : null,
                 };
                 using var trainer = Trainer.Create(Path.Combine(folder, "run"), c, options);

@@ -21,6 +21,11 @@ internal static class DeviceOption
         DefaultValueFactory = _ => 1,
     };
 
+    public static Option<bool> CreateNoRecompute() => new("--no-recompute")
+    {
+        Description = "Keep the experts' products and the attention probabilities from the forward pass instead of recomputing them in the backward: about 5 % faster, 0.6 GB more on flame-moe-38m.",
+    };
+
     public static Option<string> CreatePrecision()
     {
         var precision = new Option<string>("--precision")

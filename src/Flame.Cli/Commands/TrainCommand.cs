@@ -41,6 +41,7 @@ public static class TrainCommand
         var shards = DeviceOption.CreateExpertShards("with --data-parallel, each shard on a rank of its own (docs/distributed.md)");
         var expertDevices = DeviceOption.CreateExpertDevices();
         var precision = DeviceOption.CreatePrecision();
+        var noRecompute = DeviceOption.CreateNoRecompute();
         var logEvery = new Option<int>("--log-every") { Description = "Print a progress line every N steps (the CSV log has every step).", DefaultValueFactory = _ => 10 };
         var dataParallel = new Option<bool>("--data-parallel") { Description = "Train as one rank of an MPI job (mpirun -np N flame train ... --data-parallel, or srun): each rank computes its share of every step's micro-batches (--accumulation counts them over all ranks), gradients are summed in rank order, rank 0 writes logs and checkpoints. See docs/distributed.md." };
         var collectiveTimeout = new Option<int>("--collective-timeout") { Description = "With --data-parallel: seconds a rank waits for the others in any exchange before the whole job stops (a rank died or hangs).", DefaultValueFactory = _ => 600 };
@@ -49,7 +50,7 @@ public static class TrainCommand
         {
             config, set, data, run, resume, tokenizer, steps, sequence, microBatch, accumulation, lr, minLr, warmup, decay, seed,
             validEvery, validBatches, checkpointEvery, keepLast, milestones, aux, z, threads, device, shards, expertDevices, precision, logEvery,
-            dataParallel, collectiveTimeout,
+            dataParallel, collectiveTimeout, noRecompute,
         };
         command.SetAction(parseResult =>
         {
@@ -129,6 +130,7 @@ public static class TrainCommand
                     ExpertShards = parseResult.GetValue(shards),
                     ExpertDevices = DeviceOption.ExpertDevices(parseResult, expertDevices),
                     Precision = parseResult.GetValue(precision)!,
+                    Recompute = !parseResult.GetValue(noRecompute),
                 };
                 var folder = parseResult.GetValue(run) ?? Path.Combine("artifacts", "runs", model.Name);
                 // A new run that fails before its first step leaves no half-made run directory behind.

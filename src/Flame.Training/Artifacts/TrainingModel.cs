@@ -33,8 +33,17 @@ public static class TrainingModel
 
     public static string Accumulated(string parameter) => GradientAccumulation.Accumulated(parameter);
 
+    /// <summary>
+    /// What training recomputes rather than keeps: the experts' products on their padded batches
+    /// (an MoE layer's largest activations) and the attention probabilities (B · heads · S² each).
+    /// Both are cheap to redo next to what keeping them costs (docs/benchmarks.md).
+    /// </summary>
+    public static bool IsRecomputed(NodeProto node) =>
+        node.Name.Contains($".moe.{Flame.ModelGraphs.Moe.Experts.Scope}.", StringComparison.Ordinal) || node.Name.Contains($".attn.{CausalSelfAttention.ScoresScope}.", StringComparison.Ordinal);
+
     /// <param name="precision">"fp32", or "fp16"/"bf16" for matrix multiplies in that type (<see cref="Autocast"/>; the router stays fp32).</param>
-    public static ModelProto Build(ModelConfig config, LossSettings? losses = null, int opset = GraphBuilder.DefaultOpset, string precision = "fp32")
+    /// <param name="recompute">Recompute <see cref="IsRecomputed"/>'s values in the backward pass instead of keeping them.</param>
+    public static ModelProto Build(ModelConfig config, LossSettings? losses = null, int opset = GraphBuilder.DefaultOpset, string precision = "fp32", bool recompute = true)
     {
         if (config.CapacityFactor is not null)
         {
@@ -52,6 +61,7 @@ public static class TrainingModel
         {
             GradientName = GradientAccumulation.Micro,
             SeedInput = LossScale,
+            Recompute = recompute ? IsRecomputed : null,
         });
         model.Graph.Name = config.Name + "-training";
 
