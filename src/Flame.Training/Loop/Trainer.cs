@@ -221,7 +221,7 @@ public sealed class Trainer : IDisposable
     private static void WriteArtifacts(string run, ModelConfig config, TrainingOptions options)
     {
         var parameters = FlameMoeModel.Build(config, new ForwardOptions(WeightsAs.Inputs)).Parameters;
-        AtomicFile.WriteAllBytes(Path.Combine(run, RunFiles.TrainingModel), TrainingModel.Build(config, options.Losses, precision: options.Precision).ToByteArray());
+        AtomicFile.WriteAllBytes(Path.Combine(run, RunFiles.TrainingModel), TrainingModel.Build(config, options.Losses, precision: options.Precision, recompute: options.Recompute).ToByteArray());
         AtomicFile.WriteAllBytes(Path.Combine(run, RunFiles.EvalModel), EvalModel.Build(config, losses: options.Losses).ToByteArray());
         var optimizer = AdamWGraph.Build(parameters.Select(p => new Parameter(p.Name, p.Shape)).ToList(), options.Optimizer, skipNonFinite: options.Precision == "fp16");
         AtomicFile.WriteAllBytes(Path.Combine(run, RunFiles.OptimizerModel), optimizer.ToByteArray());
@@ -262,7 +262,8 @@ public sealed class Trainer : IDisposable
         var threads = _options.Threads > 0 ? _options.Threads : _group.DefaultThreads;
         var settings = new SessionSettings { IntraOpThreads = threads, Device = _group.DeviceFor(ExecutionDevice.Parse(_options.Device)), SharedCpuArena = true, MemoryPattern = !_config.IsMoe };
         SessionSettings Profiled(string session) => _options.ProfilePrefix is { } prefix ? settings with { ProfilingPrefix = $"{prefix}-{session}" } : settings;   // ORT names profiles by the second: one prefix per session
-        using var evaluation = _group.IsLeader ? new ModelSession(Path.Combine(_run, RunFiles.EvalModel), settings) : null;
+        // The evaluation session opens at the first validation (a run without validation never holds it).
+        Lazy<ModelSession>? evaluation = _group.IsLeader ? new(() => new ModelSession(Path.Combine(_run, RunFiles.EvalModel), settings)) : null;
         using var log = _group.IsLeader ? new TrainingLog(RunFiles.TrainLog(_run), _moeLayers, _step) : null;
         using var step = new StepTensors(_options, _config, _moeLayers);
         using var gradientStep = CreateGradientStep(Profiled("gradient"), step);
@@ -273,16 +274,24 @@ public sealed class Trainer : IDisposable
         var expertAllReduce = ExpertsAcrossRanks && _expertReplicas.Size > 1 ? new GradientAllReduce(_expertReplicas, Tensors(_homes.Skip(1))) : null;
         try
         {
+            // Building and loading the graphs leaves managed garbage (70 MB on flame-moe-38m): one compacting
+            // collection hands it back before the steps' arena grows over it.
+            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             return TrainSteps(step, gradientStep, [.. new[] { allReduce, expertAllReduce }.OfType<GradientAllReduce>()], evaluation, log, progress, stopAfter, cancellation);
         }
         finally
         {
             ProfileFiles = _options.ProfilePrefix is null ? [] : [.. gradientStep.EndProfiling(), .. _homes.Select(h => h.EndProfiling()).OfType<string>()];
             _homes.ForEach(h => h.CloseOptimizer());
+            if (evaluation?.IsValueCreated == true)
+            {
+                evaluation.Value.Dispose();
+            }
         }
     }
 
-    private StepReport? TrainSteps(StepTensors step, IGradientStep gradientStep, IReadOnlyList<GradientAllReduce> allReduces, ModelSession? evaluation, TrainingLog? log, IProgress<StepReport>? progress, long? stopAfter, CancellationToken cancellation)
+    private StepReport? TrainSteps(StepTensors step, IGradientStep gradientStep, IReadOnlyList<GradientAllReduce> allReduces, Lazy<ModelSession>? evaluation, TrainingLog? log, IProgress<StepReport>? progress, long? stopAfter, CancellationToken cancellation)
     {
         var last = stopAfter is { } stop ? Math.Min(stop, _options.Steps) : _options.Steps;
         var milestones = Enumerable.Range(1, Math.Max(0, _options.Milestones)).Select(k => (long)Math.Round((double)k * _options.Steps / _options.Milestones)).ToHashSet();
@@ -429,7 +438,7 @@ public sealed class Trainer : IDisposable
     /// same ones every time), computed where <paramref name="evaluation"/> is open (rank 0); every
     /// rank calls it, since with experts across ranks the weights are gathered from all.
     /// </summary>
-    private double? Validate(ModelSession? evaluation)
+    private double? Validate(Lazy<ModelSession>? evaluation)
     {
         if (_options.ValidBatches == 0 || _split.Valid.Length == 0)
         {
@@ -459,7 +468,7 @@ public sealed class Trainer : IDisposable
         {
             for (var b = 0; evaluation is not null && b < batches; b++)
             {
-                total += ValidationLoss(evaluation, weights, sampler);
+                total += ValidationLoss(evaluation.Value, weights, sampler);
             }
         }
         finally
