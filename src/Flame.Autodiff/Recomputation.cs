@@ -19,7 +19,7 @@ internal static class Recomputation
     public static List<NodeProto> Rewrite(IReadOnlyList<NodeProto> forward, IReadOnlyList<NodeProto> backward, Func<NodeProto, bool> recompute)
     {
         var producers = new Dictionary<string, NodeProto>();
-        foreach (var node in forward.Where(recompute))
+        foreach (var node in forward.Where(n => n.Input.Count > 0 && recompute(n)))   // a constant is kept: nothing to redo it from
         {
             foreach (var output in node.Output.Where(o => o.Length > 0))
             {
