@@ -91,7 +91,7 @@ public sealed class DataParallelTests
     public void AKilledRankStopsTheJobAndTheRunResumesFromItsLastCheckpoint()
     {
         var run = Path.Combine(_folder, "run");
-        using (var job = new MpiJob(2, [.. Training("run", 2000, 2, "--checkpoint-every", "10"), "--data-parallel", "--collective-timeout", "20"]))
+        using (var job = new MpiJob(2, [.. Training("run", 100_000, 2, "--checkpoint-every", "10"), "--data-parallel", "--collective-timeout", "20"]))
         {
             WaitForCheckpoint(run, job);
             job.Signal(1, "KILL");
@@ -115,7 +115,7 @@ public sealed class DataParallelTests
     public void AHungRankStopsTheOthersAfterTheTimeoutWithAClearMessage()
     {
         var run = Path.Combine(_folder, "run");
-        using var job = new MpiJob(2, [.. Training("run", 2000, 2, "--checkpoint-every", "10"), "--data-parallel", "--collective-timeout", "3"]);
+        using var job = new MpiJob(2, [.. Training("run", 100_000, 2, "--checkpoint-every", "10"), "--data-parallel", "--collective-timeout", "3"]);
         WaitForCheckpoint(run, job);
         job.Signal(1, "STOP");
         var (code, output, error) = job.WaitForExit(TimeSpan.FromSeconds(60));
@@ -129,7 +129,7 @@ public sealed class DataParallelTests
     public void SigtermToOneRankStopsEveryRankAfterTheSameStepWithACheckpoint()
     {
         var run = Path.Combine(_folder, "run");
-        using var job = new MpiJob(2, [.. Training("run", 2000, 2, "--checkpoint-every", "1000"), "--data-parallel"]);
+        using var job = new MpiJob(2, [.. Training("run", 100_000, 2, "--checkpoint-every", "1000"), "--data-parallel"]);
         WaitForStep(run, 20, job);
         job.Signal(1, "TERM");   // what a scheduler preempting one node does; rank 0 is not told
         var (code, output, error) = job.WaitForExit(TimeSpan.FromSeconds(60));

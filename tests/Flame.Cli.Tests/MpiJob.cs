@@ -92,7 +92,7 @@ internal sealed class MpiJob : IDisposable
                 }
 
                 var variables = environment.Split('\0');
-                if (variables.Contains($"FLAME_TEST_JOB={_marker}") && variables.Contains($"OMPI_COMM_WORLD_RANK={rank}"))
+                if (variables.Contains($"FLAME_TEST_JOB={_marker}") && variables.Contains($"OMPI_COMM_WORLD_RANK={rank}") && IsFlame(folder))
                 {
                     return pid;
                 }
@@ -100,6 +100,19 @@ internal sealed class MpiJob : IDisposable
         }
 
         throw new InvalidOperationException($"rank {rank} of the job is not running");
+    }
+
+    // The rank's own process, not a helper it started (which inherits its environment).
+    private static bool IsFlame(string folder)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(folder, "cmdline")).Split('\0').FirstOrDefault()?.EndsWith("flame", StringComparison.Ordinal) == true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Sends <paramref name="signal"/> (KILL, STOP ...) to rank <paramref name="rank"/>.</summary>
