@@ -77,6 +77,13 @@ public static class TrainCommand
                 error.WriteLine($"flame: rank {group.Rank} of {group.Size} failed; stopping every rank (the last checkpoint is intact: continue with --resume)");
                 var code = ErrorReport.Write(exception, error);
                 error.Flush();
+                if (group.Rank != 0)
+                {
+                    // An error every rank meets (bad options) is rank 0's to end the job on, once it has
+                    // cleaned up (a new run's folder, the run lock): aborting first would kill it midway.
+                    Thread.Sleep(LeaderCleanup);
+                }
+
                 group.Abort(code);
                 return code;
             }
@@ -190,6 +197,9 @@ public static class TrainCommand
             return 0;
         }
     }
+
+    /// <summary>How long a failed rank other than 0 leaves rank 0 to clean up and end the job itself.</summary>
+    private static readonly TimeSpan LeaderCleanup = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Opens a trainer under the run's lock (rank 0 holds it for the job); if opening fails, the
