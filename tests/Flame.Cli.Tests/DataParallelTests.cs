@@ -97,7 +97,10 @@ public sealed class DataParallelTests
             job.Signal(1, "KILL");
             var (code, output, error) = job.WaitForExit(TimeSpan.FromSeconds(60));
             Assert.AreNotEqual(0, code, output + error);
+            job.WaitForRanksToEnd(TimeSpan.FromSeconds(40));   // rank 0 ends by mpirun's kill or its 20 s collective timeout
         }
+
+        WaitForTheRunLock(run);   // a rank's exit frees the lock a moment after its process is gone from view
 
         var store = new CheckpointStore(run);
         var saved = store.LatestStep()!.Value;
@@ -226,6 +229,23 @@ public sealed class DataParallelTests
         {
             Assert.IsLessThan(60.0, clock.Elapsed.TotalSeconds, $"no checkpoint at step 20 within a minute:\n{job.Output}");
             Thread.Sleep(100);
+        }
+    }
+
+    private static void WaitForTheRunLock(string run)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                Flame.Training.Loop.RunLock.Acquire(run, "test").Dispose();
+                return;
+            }
+            catch (IOException) when (clock.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                Thread.Sleep(100);
+            }
         }
     }
 

@@ -70,8 +70,26 @@ internal sealed class MpiJob : IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until no rank of this job runs any more. When one rank dies, mpirun may end before
+    /// the others do: a survivor blocked in an exchange ends at its collective timeout.
+    /// </summary>
+    public void WaitForRanksToEnd(TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        while (Ranks().Any())
+        {
+            Assert.IsLessThan(limit.TotalSeconds, clock.Elapsed.TotalSeconds, $"a rank of the job still runs after {limit.TotalSeconds:0} s:\n{Output}");
+            Thread.Sleep(200);
+        }
+    }
+
     /// <summary>The process id of rank <paramref name="rank"/> of this job.</summary>
-    public int PidOfRank(int rank)
+    public int PidOfRank(int rank) =>
+        Ranks().Where(r => r.Rank == rank).Select(r => r.Pid).FirstOrDefault(-1) is var pid and >= 0 ? pid : throw new InvalidOperationException($"rank {rank} of the job is not running");
+
+    // The job's rank processes: their flame processes carrying this job's marker.
+    private IEnumerable<(int Pid, int Rank)> Ranks()
     {
         foreach (var folder in Directory.EnumerateDirectories("/proc"))
         {
@@ -92,14 +110,13 @@ internal sealed class MpiJob : IDisposable
                 }
 
                 var variables = environment.Split('\0');
-                if (variables.Contains($"FLAME_TEST_JOB={_marker}") && variables.Contains($"OMPI_COMM_WORLD_RANK={rank}") && IsFlame(folder))
+                var rank = variables.FirstOrDefault(v => v.StartsWith("OMPI_COMM_WORLD_RANK=", StringComparison.Ordinal));
+                if (variables.Contains($"FLAME_TEST_JOB={_marker}") && rank is not null && IsFlame(folder))
                 {
-                    return pid;
+                    yield return (pid, int.Parse(rank["OMPI_COMM_WORLD_RANK=".Length..], System.Globalization.CultureInfo.InvariantCulture));
                 }
             }
         }
-
-        throw new InvalidOperationException($"rank {rank} of the job is not running");
     }
 
     // The rank's own process, not a helper it started (which inherits its environment).
