@@ -17,6 +17,7 @@ public sealed unsafe class MpiCommunicator : IDisposable
     private readonly Traffic _traffic;
     private bool _finished;
     private bool _faulted;
+    private float[] _received = [];
 
     private MpiCommunicator(OpenMpiLibrary mpi, nint comm, TimeSpan timeout, bool ownsInit, Traffic traffic)
     {
@@ -104,15 +105,20 @@ public sealed unsafe class MpiCommunicator : IDisposable
         }
 
         var mine = counts[Rank];
-        var received = new float[(long)mine * Size];
+        if (_received.Length < (long)mine * Size)
+        {
+            _received = new float[(long)mine * Size];   // kept: every step sums buckets of the same sizes
+        }
+
+        var received = _received.AsSpan(0, mine * Size);
         var receiveCounts = Enumerable.Repeat(mine, Size).ToArray();
         var receiveOffsets = Enumerable.Range(0, Size).Select(r => r * mine).ToArray();
         AllToAll(values, counts, offsets, received, receiveCounts, receiveOffsets, what);
 
-        var sum = received.AsSpan(0, mine);
+        var sum = received[..mine];
         for (var r = 1; r < Size; r++)
         {
-            var slice = received.AsSpan(r * mine, mine);
+            var slice = received.Slice(r * mine, mine);
             for (var i = 0; i < mine; i++)
             {
                 sum[i] += slice[i];
@@ -156,24 +162,6 @@ public sealed unsafe class MpiCommunicator : IDisposable
         }
 
         _traffic.Bytes += sc.Where((_, rank) => rank != Rank).Sum(c => (long)c);
-    }
-
-    /// <summary>Rank <paramref name="root"/>'s <paramref name="data"/> into every rank's.</summary>
-    public void Broadcast(Span<byte> data, int root, string what)
-    {
-        if (Size == 1)
-        {
-            return;
-        }
-
-        fixed (byte* d = data)
-        {
-            nint request;
-            _mpi.Check(_mpi.Ibcast(d, data.Length, _mpi.Byte, root, _comm, &request), "MPI_Ibcast");
-            Wait(request, what);
-        }
-
-        _traffic.Bytes += Rank == root ? (long)data.Length * (Size - 1) : 0;
     }
 
     /// <summary>Returns once every rank has called it (or throws after the timeout).</summary>

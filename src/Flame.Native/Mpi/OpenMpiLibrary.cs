@@ -44,7 +44,6 @@ public sealed unsafe partial class OpenMpiLibrary
         CommFree = (delegate* unmanaged<nint*, int>)Symbol("MPI_Comm_free");
         Ialltoallv = (delegate* unmanaged<void*, int*, int*, nint, void*, int*, int*, nint, nint, nint*, int>)Symbol("MPI_Ialltoallv");
         Iallgatherv = (delegate* unmanaged<void*, int, nint, void*, int*, int*, nint, nint, nint*, int>)Symbol("MPI_Iallgatherv");
-        Ibcast = (delegate* unmanaged<void*, int, nint, int, nint, nint*, int>)Symbol("MPI_Ibcast");
         Ibarrier = (delegate* unmanaged<nint, nint*, int>)Symbol("MPI_Ibarrier");
         Test = (delegate* unmanaged<nint*, int*, nint, int>)Symbol("MPI_Test");
         ErrorString = (delegate* unmanaged<int, byte*, int*, int>)Symbol("MPI_Error_string");
@@ -87,9 +86,6 @@ public sealed unsafe partial class OpenMpiLibrary
 
     /// <summary>MPI_Iallgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, request).</summary>
     public delegate* unmanaged<void*, int, nint, void*, int*, int*, nint, nint, nint*, int> Iallgatherv { get; }
-
-    /// <summary>MPI_Ibcast(buffer, count, datatype, root, comm, request).</summary>
-    public delegate* unmanaged<void*, int, nint, int, nint, nint*, int> Ibcast { get; }
 
     public delegate* unmanaged<nint, nint*, int> Ibarrier { get; }
 

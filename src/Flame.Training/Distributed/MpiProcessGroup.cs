@@ -28,7 +28,7 @@ public sealed class MpiProcessGroup : IProcessGroup
 
     public int LocalRank { get; }
 
-    public int LocalSize { get; }
+    private int LocalSize { get; }
 
     // .NET counts the cores this process may run on: mpirun binds each of up to two ranks to a core
     // of its own, and an unbound rank shares the node's cores with the others on it.
@@ -49,8 +49,6 @@ public sealed class MpiProcessGroup : IProcessGroup
         var visible = Environment.GetEnvironmentVariable("CUDA_VISIBLE_DEVICES")?.Split(',', StringSplitOptions.RemoveEmptyEntries).Length;
         return ExecutionDevice.Cuda(visible is > 0 and var count ? LocalRank % count : LocalRank);
     }
-
-    public TimeSpan Timeout => _world.Timeout;
 
     public void SumInRankOrder(Span<float> values, string what) => _world.SumInRankOrder(values, what);
 
