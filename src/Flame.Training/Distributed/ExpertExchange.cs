@@ -29,8 +29,8 @@ internal sealed class ExpertExchange
     private readonly HashSet<string> _exchanged;
     private readonly Dictionary<int, Dispatch> _dispatches = [];
 
-    /// <summary>What a layer's forward sent and received, kept for its backward.</summary>
-    private sealed record Dispatch(int Tokens, List<int>[] Rows, int[] Sent, int[] Received, float[] ReceivedTokens, float[] ReceivedGates, long[] ReceivedIndices);
+    /// <summary>What a layer's forward sent and received, kept for its backward: Sources[q] is source rank q's inputs of this rank's shard (null when it sent none).</summary>
+    private sealed record Dispatch(int Tokens, List<int>[] Rows, int[] Sent, int[] Received, Func<string, OrtValue?>?[] Sources);
 
     public ExpertExchange(IProcessGroup group, ModelConfig config, IEnumerable<int> moeLayers)
     {
@@ -81,17 +81,18 @@ internal sealed class ExpertExchange
         var receivedTokens = Exchange(Pack(tokens, rows, _hidden), sent, received, _hidden, what);
         var receivedGates = Exchange(Pack(gates, rows, _topK), sent, received, _topK, what);
         var receivedIndices = Exchange(Pack(indices, rows, _topK), sent, received, _topK, what);
-        var dispatch = new Dispatch(count, rows, sent, received, receivedTokens, receivedGates, receivedIndices);
-        _dispatches[layer] = dispatch;
+        var sources = new Func<string, OrtValue?>?[size];
+        _dispatches[layer] = new Dispatch(count, rows, sent, received, sources);
 
-        // This rank's experts on each source's tokens, in rank order.
+        // This rank's experts on each source's tokens, in rank order; the backward runs on the same inputs.
         var outputs = new float[receivedTokens.Length];
         var routedName = ExpertParallelGraphs.MoeRouted(layer, Shard);
         for (var (source, first) = (0, 0); source < size; first += received[source++])
         {
             if (received[source] > 0)
             {
-                var results = run(SourceInputs(layer, dispatch, source, first, owned));
+                sources[source] = SourceInputs(layer, receivedTokens, receivedGates, receivedIndices, first, received[source], owned);
+                var results = run(sources[source]!);
                 results[routedName].AsSpan<float>().CopyTo(outputs.AsSpan(first * _hidden));
             }
         }
@@ -123,18 +124,17 @@ internal sealed class ExpertExchange
         }
 
         var routedGradients = Exchange(outgoing, sent, received, _hidden, $"the output gradients of MoE layer {layer}");
-        var tokenGradients = new float[dispatch.ReceivedTokens.Length];
-        var gateGradients = new float[dispatch.ReceivedGates.Length];
+        var tokenGradients = new float[received.Sum() * _hidden];
+        var gateGradients = new float[received.Sum() * _topK];
         var (tokensName, gatesName) = (ExpertParallelGraphs.MoeTokens(layer), FlameMoeModel.TopKWeights(layer));
         var ran = false;
         for (var (source, first) = (0, 0); source < size; first += received[source++])
         {
-            if (received[source] == 0)
+            if (dispatch.Sources[source] is not { } inputs)
             {
                 continue;
             }
 
-            var inputs = SourceInputs(layer, dispatch, source, first, owned);
             var seed = Owned(OrtValue.FromArray(routedGradients.AsSpan(first * _hidden, received[source] * _hidden).ToArray(), received[source], _hidden), owned);
             var results = run(name => name == seedName ? seed : inputs(name), !ran);
             results[TrainingStage.InputGradient(tokensName)].AsSpan<float>().CopyTo(tokenGradients.AsSpan(first * _hidden));
@@ -160,13 +160,12 @@ internal sealed class ExpertExchange
         }
     }
 
-    // One source rank's tokens, gates and indices as the shard's inputs.
-    private Func<string, OrtValue?> SourceInputs(int layer, Dispatch dispatch, int source, int first, List<IDisposable> owned)
+    // One source rank's n tokens, gates and indices (from row `first` of what arrived) as the shard's inputs.
+    private Func<string, OrtValue?> SourceInputs(int layer, float[] receivedTokens, float[] receivedGates, long[] receivedIndices, int first, int n, List<IDisposable> owned)
     {
-        var n = dispatch.Received[source];
-        var tokens = Owned(OrtValue.FromArray(dispatch.ReceivedTokens.AsSpan(first * _hidden, n * _hidden).ToArray(), n, _hidden), owned);
-        var gates = Owned(OrtValue.FromArray(dispatch.ReceivedGates.AsSpan(first * _topK, n * _topK).ToArray(), n, _topK), owned);
-        var indices = Owned(OrtValue.FromArray(dispatch.ReceivedIndices.AsSpan(first * _topK, n * _topK).ToArray(), n, _topK), owned);
+        var tokens = Owned(OrtValue.FromArray(receivedTokens.AsSpan(first * _hidden, n * _hidden).ToArray(), n, _hidden), owned);
+        var gates = Owned(OrtValue.FromArray(receivedGates.AsSpan(first * _topK, n * _topK).ToArray(), n, _topK), owned);
+        var indices = Owned(OrtValue.FromArray(receivedIndices.AsSpan(first * _topK, n * _topK).ToArray(), n, _topK), owned);
         var (tokensName, gatesName, indicesName) = (ExpertParallelGraphs.MoeTokens(layer), FlameMoeModel.TopKWeights(layer), FlameMoeModel.TopKIndices(layer));
         return name => name == tokensName ? tokens : name == gatesName ? gates : name == indicesName ? indices : null;
     }
