@@ -561,12 +561,18 @@ public sealed class Trainer : IDisposable
         }
 
         var values = new float[_parameters[index].Shape.Aggregate(1L, (n, d) => n * d)];
+        Join(index, pieces, tensors, values);
+        return SafeTensor.From<float>(name, values, _parameters[index].Shape);
+    }
+
+    /// <summary>Parameter <paramref name="index"/>'s pieces copied in row order into <paramref name="values"/> (the whole parameter).</summary>
+    private void Join(int index, IEnumerable<(ParameterHome Home, int Slot, ParameterPiece Piece)> pieces, Func<ParameterHome, ResidentTensors> tensors, Span<float> values)
+    {
+        var row = RowSize(index);
         foreach (var (home, slot, piece) in pieces)
         {
-            tensors(home).Read(slot).CopyTo(values, piece.FirstRow * RowSize(index));
+            home.Memory.Download<float>(tensors(home).Current(slot), values.Slice(checked((int)(piece.FirstRow * row)), checked((int)(piece.Shape[0] * row))));
         }
-
-        return SafeTensor.From<float>(name, values, _parameters[index].Shape);
     }
 
     /// <summary>
@@ -583,17 +589,11 @@ public sealed class Trainer : IDisposable
             return PendingTensor.Of(Gather(index, name, tensors));
         }
 
-        var count = checked((int)shape.Aggregate(1L, (n, d) => n * d));
+        var bytes = checked((int)shape.Aggregate(1L, (n, d) => n * d) * sizeof(float));
         return new PendingTensor(name, "F32", shape, () =>
         {
-            var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(buffer.AsSpan());
-            foreach (var (home, slot, piece) in pieces)
-            {
-                var elements = checked((int)(piece.Shape[0] * RowSize(index)));
-                home.Memory.Download<float>(tensors(home).Current(slot), values.Slice(checked((int)(piece.FirstRow * RowSize(index))), elements));
-            }
-
-            return buffer.AsMemory(0, count * sizeof(float));
+            Join(index, pieces, tensors, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(buffer.AsSpan(0, bytes)));
+            return buffer.AsMemory(0, bytes);
         });
     }
 
