@@ -37,7 +37,6 @@ internal static class Recomputation
         var copies = new Dictionary<string, string>();
         var detached = new Dictionary<string, string>();
         const string always = Prefix + "always";
-        var alwaysAdded = false;
 
         // A forward input of the recomputed chain, through a node that is not in the forward graph.
         string Detached(string value)
@@ -47,7 +46,7 @@ internal static class Recomputation
                 return name;
             }
 
-            if (!alwaysAdded)
+            if (detached.Count == 0)   // the first: the condition all of them share
             {
                 var constant = new NodeProto { OpType = "Constant", Name = always };
                 constant.Output.Add(always);
@@ -58,7 +57,6 @@ internal static class Recomputation
                     T = new TensorProto { DataType = (int)TensorProto.Types.DataType.Bool, Int32Data = { 1 } },
                 });
                 result.Add(constant);
-                alwaysAdded = true;
             }
 
             var where = new NodeProto { OpType = "Where", Name = Prefix + "input/" + value };
