@@ -144,6 +144,15 @@ public sealed class DataParallelTests
     }
 
     [TestMethod]
+    public void ACollectiveTimeoutThatIsNotPositiveIsRefusedBeforeMpiStarts()
+    {
+        var (code, _, error) = CliRunner.Run([.. Training("run", 2, 2), "--data-parallel", "--collective-timeout", "0"]);
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(error, "--collective-timeout must be a positive number of seconds (got 0)");
+        Assert.IsFalse(Directory.Exists(Path.Combine(_folder, "run")));
+    }
+
+    [TestMethod]
     public void AnAccumulationTheRanksCannotShareIsRefusedAndTheJobEnds()
     {
         var (code, _, error) = MpiJob.Run(2, [.. Training("run", 2, 3), "--data-parallel"]);
